@@ -1,0 +1,309 @@
+#include "modules/loader.hpp"
+
+#include <boost/dll/shared_library_load_mode.hpp>
+#include <dlfcn.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+#include <set>
+#include <sstream>
+
+namespace aviary {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string version_of(uint16_t major, uint16_t minor) { return std::to_string(major) + "." + std::to_string(minor); }
+
+std::string status_text(av_status st) {
+  switch (st) {
+    case AV_E_INVALID_ARG: return "invalid argument";
+    case AV_E_NOMEM: return "out of memory";
+    case AV_E_NOT_FOUND: return "not found";
+    case AV_E_UNSUPPORTED: return "unsupported";
+    case AV_E_ABI_MISMATCH: return "ABI mismatch";
+    case AV_E_BUSY: return "busy";
+    case AV_E_TIMEOUT: return "timeout";
+    case AV_E_IO: return "I/O error";
+    case AV_E_EXCEPTION: return "exception";
+    case AV_E_EXISTS: return "already exists";
+    case AV_E_DENIED: return "denied";
+    default: return "internal error";
+  }
+}
+
+bool valid_id(const std::string& id) {
+  if (id.rfind("mod_", 0) != 0 || id.size() <= 4 || id.size() > 64) return false;
+  return std::all_of(id.begin(), id.end(), [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'; });
+}
+
+Spec::Kind kind_of(av_option_type t) {
+  switch (t) {
+    case AV_OPT_BOOL: return Spec::Bool;
+    case AV_OPT_INT: return Spec::Int;
+    case AV_OPT_STRING: return Spec::String;
+    case AV_OPT_ENUM: return Spec::Enum;
+    case AV_OPT_STRING_LIST: return Spec::StringList;
+    case AV_OPT_DOUBLE: return Spec::Double;
+    default: return Spec::Any;
+  }
+}
+
+std::vector<std::string> split(const std::string& s, char sep) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  std::string part;
+  while (std::getline(ss, part, sep)) out.push_back(part);
+  return out;
+}
+
+nlohmann::json to_json(const YAML::Node& n) {
+  if (n.IsMap()) {
+    auto o = nlohmann::json::object();
+    for (auto it = n.begin(); it != n.end(); ++it) o[it->first.Scalar()] = to_json(it->second);
+    return o;
+  }
+  if (n.IsSequence()) {
+    auto a = nlohmann::json::array();
+    for (auto e : n) a.push_back(to_json(e));
+    return a;
+  }
+  if (n.IsNull()) return nullptr;
+  const std::string& t = n.Scalar();
+  if (n.Tag() == "!") return t;  // quoted scalar stays a string
+  if (t == "true") return true;
+  if (t == "false") return false;
+  try {
+    size_t used = 0;
+    long long v = std::stoll(t, &used);
+    if (used == t.size()) return v;
+    double d = std::stod(t, &used);
+    if (used == t.size()) return d;
+  } catch (...) {
+  }
+  return t;
+}
+
+YAML::Node lookup(YAML::Node n, const std::string& dotted) {
+  for (auto& part : split(dotted, '.')) {
+    if (!n || !n.IsMap()) return YAML::Node(YAML::NodeType::Undefined);
+    n = n[part];
+  }
+  return n;
+}
+
+}  // namespace
+
+Spec spec_from_options(const av_option_spec* opts) {
+  Spec root = Spec::map({});
+  for (const av_option_spec* o = opts; o && o->key; ++o) {
+    Spec leaf;
+    leaf.kind = kind_of(o->type);
+    leaf.required = o->required;
+    leaf.min = o->min;
+    leaf.max = o->max;
+    leaf.description = o->description ? o->description : "";
+    if (o->type == AV_OPT_ENUM && o->enum_values) leaf.values = split(o->enum_values, '|');
+    auto parts = split(o->key, '.');
+    Spec* at = &root;
+    for (size_t i = 0; i + 1 < parts.size(); ++i) {
+      Spec& next = at->fields[parts[i]];
+      if (next.kind != Spec::Map) next = Spec::map({});
+      at = &next;
+    }
+    at->fields[parts.back()] = leaf;
+  }
+  return root;
+}
+
+ModuleLoader::ModuleLoader(std::vector<std::string> search_path) : path_(std::move(search_path)) {}
+
+// Modules stay mapped until process exit (DESIGN.md B1.5): never dlclose.
+ModuleLoader::~ModuleLoader() {
+  for (auto& m : mods_) {
+    auto* keep = new boost::dll::shared_library(std::move(m->lib));
+    (void)keep;
+  }
+}
+
+bool ModuleLoader::load_file(const std::string& path, std::string* err) {
+  auto fail = [&](const std::string& msg) {
+    if (err) *err = "module file " + path + ": " + msg;
+    return false;
+  };
+  auto m = std::make_unique<av_module>();
+  m->path = path;
+  // dlopen first so that a failure reports dlerror()'s text (missing symbol, bad ELF...).
+  // The handle is never closed: modules stay mapped (DESIGN.md B1.5).
+  if (!dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL)) {
+    const char* dl = dlerror();
+    return fail("cannot be loaded: " + std::string(dl ? dl : "unknown dlopen error"));
+  }
+  boost::system::error_code ec;
+  m->lib.load(boost::dll::fs::path(path),
+              boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local, ec);
+  if (ec) return fail("cannot be loaded: " + ec.message());
+  if (!m->lib.has(AV_MODULE_ENTRY_SYMBOL))
+    return fail("no entry symbol 'av_module_entry' (not an Aviary module, or built without AV_MODULE)");
+  auto entry = m->lib.get<const av_module_desc*()>(AV_MODULE_ENTRY_SYMBOL);
+  const av_module_desc* d = entry();
+  if (!d) return fail("av_module_entry() returned NULL");
+  if (d->struct_size < sizeof(uint32_t) + 4 * sizeof(uint16_t))
+    return fail("descriptor struct_size " + std::to_string(d->struct_size) + " is too small to hold a version");
+  if (d->abi_major != AV_ABI_MAJOR)
+    return fail("built for Aviary ABI " + version_of(d->abi_major, d->abi_minor) + ", this host implements ABI " +
+                version_of(AV_ABI_MAJOR, AV_ABI_MINOR) + " (the major version must match)");
+  if (d->min_host_minor > AV_ABI_MINOR)
+    return fail("needs a host with ABI " + version_of(AV_ABI_MAJOR, d->min_host_minor) + " or newer, this host implements ABI " +
+                version_of(AV_ABI_MAJOR, AV_ABI_MINOR));
+  if (d->struct_size < kMinDescriptorSize)
+    return fail("descriptor struct_size " + std::to_string(d->struct_size) + " is smaller than the ABI " +
+                version_of(AV_ABI_MAJOR, 0) + " minimum " + std::to_string(kMinDescriptorSize));
+  std::memcpy(&m->desc, d, std::min<size_t>(d->struct_size, sizeof(av_module_desc)));
+  m->desc.struct_size = sizeof(av_module_desc);
+  std::string id = m->desc.id ? m->desc.id : "";
+  std::string base = fs::path(path).stem().string();
+  if (!valid_id(id)) return fail("descriptor id '" + id + "' is not a valid module id (mod_[a-z0-9_]+)");
+  if (id != base) return fail("descriptor id '" + id + "' does not match the file name '" + base + "'");
+  if (!m->desc.start) return fail("descriptor has no start function");
+  if (auto* other = find(id)) {
+    if (err) *err = "module " + id + ": already loaded from " + other->path + " (refusing " + path + ")";
+    return false;
+  }
+  m->id = id;
+  mods_.push_back(std::move(m));
+  return true;
+}
+
+bool ModuleLoader::load_named(const std::string& name, std::string* err) {
+  for (auto& dir : path_) {
+    fs::path p = fs::path(dir) / (name + ".so");
+    std::error_code ec;
+    if (fs::exists(p, ec)) return load_file(p.string(), err);
+  }
+  std::string dirs;
+  for (auto& d : path_) dirs += (dirs.empty() ? "" : ", ") + d;
+  if (err) *err = "module " + name + ": no file " + name + ".so in the module path (" + dirs + ")";
+  return false;
+}
+
+bool ModuleLoader::resolve(std::string* err) {
+  for (auto& m : mods_)
+    for (const av_dep* d = m->desc.deps; d && d->id; ++d)
+      if (d->kind == AV_DEP_HARD && !find(d->id)) {
+        if (err) *err = "module " + m->id + ": needs module " + d->id + " (hard dependency), which is not enabled in the config";
+        return false;
+      }
+  // Depth-first topological order, keeping config order where dependencies allow.
+  ordered_.clear();
+  std::map<av_module*, int> mark;  // 1 visiting, 2 done
+  std::function<bool(av_module*, std::vector<std::string>&)> visit = [&](av_module* m, std::vector<std::string>& stack) {
+    if (mark[m] == 2) return true;
+    if (mark[m] == 1) {
+      std::string cyc;
+      for (auto& s : stack) cyc += s + " -> ";
+      if (err) *err = "modules: dependency cycle " + cyc + m->id;
+      return false;
+    }
+    mark[m] = 1;
+    stack.push_back(m->id);
+    for (const av_dep* d = m->desc.deps; d && d->id; ++d)
+      if (av_module* dep = find(d->id))
+        if (!visit(dep, stack)) return false;
+    stack.pop_back();
+    mark[m] = 2;
+    m->load_order = static_cast<uint32_t>(ordered_.size() + 1);
+    ordered_.push_back(m);
+    return true;
+  };
+  for (auto& m : mods_) {
+    std::vector<std::string> stack;
+    if (!visit(m.get(), stack)) return false;
+  }
+  return true;
+}
+
+bool ModuleLoader::configure(const std::vector<ModuleSection>& sections, const std::string& file,
+                             std::vector<std::string>& errors) {
+  size_t before = errors.size();
+  for (auto& m : mods_) {
+    auto sec = std::find_if(sections.begin(), sections.end(), [&](const ModuleSection& s) { return s.name == m->id; });
+    YAML::Node node = sec != sections.end() ? sec->node : YAML::Node();
+    m->options_node = node;
+    m->config_file = file;
+    m->config_line = sec != sections.end() ? sec->line : 0;
+    Spec spec = spec_from_options(m->desc.options);
+    validate(node, spec, file, "modules." + m->id, errors);
+    for (const av_option_spec* o = m->desc.options; o && o->key; ++o) {
+      auto val = std::make_unique<av_module::Value>();
+      val->v.type = o->type;
+      YAML::Node n = lookup(node, o->key);
+      if (!n && o->default_value) n = YAML::Load(o->default_value);
+      if (n && !n.IsNull()) {
+        val->v.present = true;
+        try {
+          switch (o->type) {
+            case AV_OPT_BOOL: val->v.b = n.as<std::string>() == "true"; break;
+            case AV_OPT_INT: val->v.i = n.as<int64_t>(); break;
+            case AV_OPT_DOUBLE: val->v.d = n.as<double>(); break;
+            case AV_OPT_STRING:
+            case AV_OPT_ENUM: val->s = n.as<std::string>(); break;
+            case AV_OPT_STRING_LIST:
+              for (auto e : n) val->items.push_back(e.as<std::string>());
+              break;
+            default: val->s = to_json(n).dump(); break;
+          }
+        } catch (const std::exception&) {
+          errors.push_back(file + ":" + std::to_string(line_of(n)) + ": modules." + m->id + "." + o->key +
+                           ": bad default or value");
+        }
+      }
+      val->v.s = av_strn(val->s.data(), val->s.size());
+      for (auto& i : val->items) val->views.push_back(av_strn(i.data(), i.size()));
+      val->v.items = val->views.data();
+      val->v.count = val->views.size();
+      m->options[o->key] = std::move(val);
+    }
+  }
+  return errors.size() == before;
+}
+
+bool ModuleLoader::start_all(const av_host_api* api, std::string* err, const std::function<void(av_module*)>& cleanup) {
+  for (av_module* m : ordered_) {
+    void* state = nullptr;
+    av_status st = m->desc.start(api, m, &state);
+    if (st != AV_OK) {
+      if (err)
+        *err = "module " + m->id + ": start failed (status " + std::to_string(st) + ", " + status_text(st) + ")" +
+               (m->error.empty() ? std::string() : ": " + m->error);
+      cleanup(m);  // drop whatever it registered before failing; stop() is not called
+      stop_all(cleanup);
+      return false;
+    }
+    m->state = state;
+    m->started = true;
+  }
+  return true;
+}
+
+void ModuleLoader::stop_all(const std::function<void(av_module*)>& cleanup) {
+  for (auto it = ordered_.rbegin(); it != ordered_.rend(); ++it) {
+    av_module* m = *it;
+    if (!m->started) continue;
+    cleanup(m);
+    if (m->desc.stop) m->desc.stop(m->state);
+    m->started = false;
+    m->state = nullptr;
+  }
+}
+
+av_module* ModuleLoader::find(const std::string& id) const {
+  for (auto& m : mods_)
+    if (m->id == id) return m.get();
+  return nullptr;
+}
+
+}  // namespace aviary

@@ -1,0 +1,75 @@
+// Finds, loads, checks, orders, starts and stops modules (DESIGN.md B1).
+// Modules are loaded with RTLD_NOW | RTLD_LOCAL and never unloaded while running.
+#pragma once
+
+#include "core/config.hpp"
+#include "core/schema.hpp"
+
+#include <aviary/host.h>
+#include <boost/dll/shared_library.hpp>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+// The opaque SDK handle, defined by the host.
+struct av_module {
+  std::string id;
+  std::string path;
+  av_module_desc desc{};                 // zero-extended copy of the module's descriptor
+  boost::dll::shared_library lib;        // kept mapped until process exit
+  uint32_t load_order = 0;               // 1-based start order (0 = host)
+  void* state = nullptr;
+  bool started = false;
+  std::string error;                     // set_error text during start
+  YAML::Node options_node;               // its config section
+  std::string config_file;
+  int config_line = 0;
+  struct Value {                         // resolved option values (backing av_value)
+    av_value v{};
+    std::string s;
+    std::vector<std::string> items;
+    std::vector<av_str> views;
+  };
+  std::map<std::string, std::unique_ptr<Value>> options;
+};
+
+namespace aviary {
+
+class ModuleLoader {
+ public:
+  explicit ModuleLoader(std::vector<std::string> search_path);
+  ~ModuleLoader();
+
+  // Load a module file and check its descriptor. Messages name the file, symbol and versions.
+  bool load_file(const std::string& path, std::string* err);
+  // Find mod_<name>.so in the search path and load it.
+  bool load_named(const std::string& name, std::string* err);
+  // Hard deps present, no cycles; fixes the start order.
+  bool resolve(std::string* err);
+  // Check every module's config section against its declared options (FILE:LINE errors)
+  // and resolve values (defaults included).
+  bool configure(const std::vector<ModuleSection>& sections, const std::string& file,
+                 std::vector<std::string>& errors);
+  // Start in dependency order; on a failure, stop those already started (via stop_one).
+  bool start_all(const av_host_api* api, std::string* err, const std::function<void(av_module*)>& cleanup);
+  // Stop in reverse order. cleanup(m) runs before m's stop() (removes hooks, commands...).
+  void stop_all(const std::function<void(av_module*)>& cleanup);
+
+  av_module* find(const std::string& id) const;
+  const std::vector<av_module*>& ordered() const { return ordered_; }
+  const std::vector<std::string>& search_path() const { return path_; }
+
+ private:
+  std::vector<std::string> path_;
+  std::vector<std::unique_ptr<av_module>> mods_;
+  std::vector<av_module*> ordered_;
+};
+
+Spec spec_from_options(const av_option_spec* opts);
+// Minimum descriptor size accepted for ABI 1.0 (up to and including get_extension).
+constexpr uint32_t kMinDescriptorSize = sizeof(av_module_desc);
+
+}  // namespace aviary

@@ -1,0 +1,105 @@
+/* Aviary module SDK: the core hooks the host runs. C11.
+ * Each entry: name macro, kind, thread, params struct, accumulator struct.
+ * Params and accumulators start with struct_size; the host fills it with its own sizeof,
+ * so a module built against an older SDK reads only the fields it knows.
+ * OWNERSHIP: params and acc are host-owned and valid only during the handler call;
+ * retain a stanza (av.stanza/1) to keep it longer. */
+#ifndef AVIARY_HOOKS_H
+#define AVIARY_HOOKS_H
+
+#include "host.h"
+#include "ext/stanza.h"
+
+AV_EXTERN_C_BEGIN
+
+/* Params of every stanza hook. */
+typedef struct av_stanza_params {
+  uint32_t struct_size;
+  av_stanza *stanza;     /* borrowed; shared: read-only (clone to change)            */
+  av_str from;           /* sender JID as routed (full JID for a c2s user)             */
+  av_str to;             /* recipient JID ('to' attribute, or the sender's bare JID)   */
+  av_session *session;   /* sending (user-send-*) or receiving (user-receive-*) session,
+                            NULL when none (admin commands, router-level hooks)         */
+  av_executor executor;  /* the thread this runs on                                     */
+} av_stanza_params;
+
+/* Accumulator of stanza fold hooks: set drop = true to stop the default action
+ * (routing / delivery); STOP alone only skips later handlers. */
+typedef struct av_stanza_acc {
+  uint32_t struct_size;
+  bool drop;
+} av_stanza_acc;
+
+/* c2s/user-send-packet   fold  [session]  av_stanza_params / av_stanza_acc
+ *   Every stanza a local user sends (also `aviaryctl stanza sendMessage`), before the
+ *   per-kind hook below and before routing. */
+#define AV_HOOK_USER_SEND_PACKET "c2s/user-send-packet"
+/* c2s/user-send-message | -presence | -iq   fold  [session]  same params/acc */
+#define AV_HOOK_USER_SEND_MESSAGE "c2s/user-send-message"
+#define AV_HOOK_USER_SEND_PRESENCE "c2s/user-send-presence"
+#define AV_HOOK_USER_SEND_IQ "c2s/user-send-iq"
+/* c2s/user-receive-packet   fold  [session of the recipient]  same params/acc
+ *   Before a stanza is written to a client; drop = not written. */
+#define AV_HOOK_USER_RECEIVE_PACKET "c2s/user-receive-packet"
+/* router/filter-local-packet   fold  [any-thread]  same params/acc (session NULL)
+ *   Every stanza routed to a local JID (user, bare or full; also offline recipients),
+ *   before the session manager. */
+#define AV_HOOK_FILTER_LOCAL_PACKET "router/filter-local-packet"
+
+/* sm/offline-message   fold  [any-thread]  av_stanza_params / av_offline_acc
+ *   A message for an existing local user with no available session that can take it.
+ *   Set handled = true when stored; otherwise the host bounces it (service-unavailable). */
+#define AV_HOOK_OFFLINE_MESSAGE "sm/offline-message"
+typedef struct av_offline_acc {
+  uint32_t struct_size;
+  bool handled;
+} av_offline_acc;
+
+/* iq/server/<xmlns>   fold  [any-thread]  av_stanza_params / av_iq_acc
+ *   An IQ get/set addressed to a vhost (to='localhost') whose payload child has that
+ *   namespace, e.g. "iq/server/urn:xmpp:ping".
+ * iq/bare/<xmlns>     fold  same, for an IQ to a local user's bare JID (RFC 6120 10.5.3.1).
+ *   A handler that answers sets handled = true and reply = a new reference (the host
+ *   routes and releases it); it may also set handled with reply NULL and answer later
+ *   through av.router/1. Unhandled IQs get service-unavailable. */
+#define AV_HOOK_IQ_SERVER_PREFIX "iq/server/"
+#define AV_HOOK_IQ_BARE_PREFIX "iq/bare/"
+typedef struct av_iq_acc {
+  uint32_t struct_size;
+  bool handled;
+  av_stanza *reply;
+} av_iq_acc;
+
+/* Params of session and account hooks. */
+typedef struct av_session_params {
+  uint32_t struct_size;
+  av_session *session;   /* NULL for account hooks                                  */
+  av_str jid;            /* full JID of the session; bare JID for account hooks       */
+  av_str user;           /* localpart                                                */
+  av_str server;         /* vhost name                                               */
+  av_str resource;       /* {"",0} for account hooks                                 */
+  av_executor executor;
+} av_session_params;
+
+/* session/opened   notify  [session]  av_session_params — resource bound, session open. */
+#define AV_HOOK_SESSION_OPENED "session/opened"
+/* session/closed   notify  [session]  av_session_params — the session ended (any reason). */
+#define AV_HOOK_SESSION_CLOSED "session/closed"
+/* account/registered   notify  [any-thread]  av_session_params — a new account exists. */
+#define AV_HOOK_ACCOUNT_REGISTERED "account/registered"
+/* account/removed   notify  [any-thread]  av_session_params — every module deletes that
+ *   user's data. */
+#define AV_HOOK_ACCOUNT_REMOVED "account/removed"
+
+/* c2s/stream-features   fold  [session]  av_session_params / av_features_acc
+ *   After authentication, before <stream:features> is sent: add feature elements as
+ *   children of acc->features (an unshared stanza, safe to modify). */
+#define AV_HOOK_STREAM_FEATURES "c2s/stream-features"
+typedef struct av_features_acc {
+  uint32_t struct_size;
+  av_stanza *features;
+} av_features_acc;
+
+AV_EXTERN_C_END
+
+#endif

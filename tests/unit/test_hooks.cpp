@@ -1,0 +1,247 @@
+// Hook runner semantics (DESIGN.md B3), on the real HookRegistry.
+#include "core/vhosts.hpp"
+#include "hooks/hook_registry.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <string>
+#include <thread>
+#include <vector>
+
+using aviary::HookRegistry;
+
+namespace {
+
+struct Trace {
+  std::vector<std::string> calls;
+};
+
+struct H {
+  std::string name;
+  av_hook_action ret;
+  Trace* t;
+};
+
+av_hook_action record(void* user, const av_hook_ctx*, const void*, void* acc) {
+  auto* h = static_cast<H*>(user);
+  h->t->calls.push_back(h->name);
+  if (acc) *static_cast<int*>(acc) += 1;
+  return h->ret;
+}
+
+struct Fixture {
+  std::vector<std::string> logs;
+  aviary::Vhosts vhosts{{"a.example", "b.example"}};
+  av_module* m1 = reinterpret_cast<av_module*>(0x1);
+  av_module* m2 = reinterpret_cast<av_module*>(0x2);
+  HookRegistry reg{2, [this](const std::string& l) { logs.push_back(l); }, [this](av_module* m) {
+                     if (m == m1) return HookRegistry::OwnerInfo{1, "mod_one"};
+                     if (m == m2) return HookRegistry::OwnerInfo{2, "mod_two"};
+                     return HookRegistry::OwnerInfo{};
+                   }};
+  av_hook_id id = -1;
+  Fixture() { REQUIRE(reg.declare("test/fold", AV_HOOK_KIND_FOLD, &id) == AV_OK); }
+  av_hook_reg add(av_module* m, H& h, int prio, av_vhost* scope = nullptr) {
+    av_hook_reg r = 0;
+    REQUIRE(reg.add(m, id, scope, prio, record, &h, &r) == AV_OK);
+    return r;
+  }
+  av_hook_action run(av_vhost* vh = nullptr, int* acc = nullptr) {
+    av_hook_action last = -7;
+    REQUIRE(reg.run(id, vh, nullptr, acc, &last, 0) == AV_OK);
+    return last;
+  }
+};
+
+}  // namespace
+
+TEST_CASE_METHOD(Fixture, "hooks run by priority, lower first") {
+  Trace t;
+  H a{"a", AV_HOOK_CONTINUE, &t}, b{"b", AV_HOOK_CONTINUE, &t}, c{"c", AV_HOOK_CONTINUE, &t};
+  add(m1, a, AV_PRIO_LATE);
+  add(m1, b, AV_PRIO_FIRST);
+  add(m1, c, AV_PRIO_NORMAL);
+  int acc = 0;
+  CHECK(run(nullptr, &acc) == AV_HOOK_CONTINUE);
+  CHECK(t.calls == std::vector<std::string>{"b", "c", "a"});
+  CHECK(acc == 3);
+}
+
+TEST_CASE_METHOD(Fixture, "ties run in module load order, then registration order") {
+  Trace t;
+  H a{"m2-first-registered", AV_HOOK_CONTINUE, &t}, b{"m1-second", AV_HOOK_CONTINUE, &t},
+      c{"m1-third", AV_HOOK_CONTINUE, &t};
+  add(m2, a, 0);
+  add(m1, b, 0);
+  add(m1, c, 0);
+  run();
+  CHECK(t.calls == std::vector<std::string>{"m1-second", "m1-third", "m2-first-registered"});
+}
+
+TEST_CASE_METHOD(Fixture, "STOP ends a fold run and is reported") {
+  Trace t;
+  H a{"a", AV_HOOK_STOP, &t}, b{"b", AV_HOOK_CONTINUE, &t};
+  add(m1, a, 0);
+  add(m1, b, 10);
+  CHECK(run() == AV_HOOK_STOP);
+  CHECK(t.calls == std::vector<std::string>{"a"});
+}
+
+TEST_CASE_METHOD(Fixture, "notify hooks call every handler even after STOP") {
+  Trace t;
+  av_hook_id n;
+  REQUIRE(reg.declare("test/notify", AV_HOOK_KIND_NOTIFY, &n) == AV_OK);
+  H a{"a", AV_HOOK_STOP, &t}, b{"b", AV_HOOK_CONTINUE, &t};
+  REQUIRE(reg.add(m1, n, nullptr, 0, record, &a, nullptr) == AV_OK);
+  REQUIRE(reg.add(m1, n, nullptr, 1, record, &b, nullptr) == AV_OK);
+  av_hook_action last;
+  reg.run(n, nullptr, nullptr, nullptr, &last, 0);
+  CHECK(t.calls.size() == 2);
+  CHECK(last == AV_HOOK_CONTINUE);
+  CHECK(reg.declare("test/notify", AV_HOOK_KIND_FOLD, nullptr) == AV_E_INVALID_ARG);
+}
+
+TEST_CASE_METHOD(Fixture, "verdict: the first decisive handler wins") {
+  av_hook_id v;
+  REQUIRE(reg.declare("test/verdict", AV_HOOK_KIND_VERDICT, &v) == AV_OK);
+  struct Acc { int verdict = 0; };
+  auto pass = [](void*, const av_hook_ctx*, const void*, void*) -> av_hook_action { return AV_HOOK_CONTINUE; };
+  auto deny = [](void*, const av_hook_ctx*, const void*, void* acc) -> av_hook_action {
+    static_cast<Acc*>(acc)->verdict = -1;
+    return AV_HOOK_STOP;
+  };
+  auto allow = [](void*, const av_hook_ctx*, const void*, void* acc) -> av_hook_action {
+    static_cast<Acc*>(acc)->verdict = 1;
+    return AV_HOOK_STOP;
+  };
+  REQUIRE(reg.add(m1, v, nullptr, 0, pass, nullptr, nullptr) == AV_OK);
+  REQUIRE(reg.add(m1, v, nullptr, 5, deny, nullptr, nullptr) == AV_OK);
+  REQUIRE(reg.add(m1, v, nullptr, 9, allow, nullptr, nullptr) == AV_OK);
+  Acc acc;
+  av_hook_action last;
+  reg.run(v, nullptr, nullptr, &acc, &last, 0);
+  CHECK(acc.verdict == -1);
+  CHECK(last == AV_HOOK_STOP);
+}
+
+TEST_CASE_METHOD(Fixture, "a failing or misbehaving handler is logged and skipped") {
+  Trace t;
+  H bad{"bad", AV_HOOK_ERROR, &t}, garbage{"garbage", 42, &t}, susp{"susp", AV_HOOK_SUSPEND, &t},
+      good{"good", AV_HOOK_CONTINUE, &t};
+  add(m1, bad, 0);
+  add(m2, garbage, 1);
+  add(m2, susp, 2);
+  add(m1, good, 3);
+  CHECK(run() == AV_HOOK_CONTINUE);
+  CHECK(t.calls == std::vector<std::string>{"bad", "garbage", "susp", "good"});
+  REQUIRE(logs.size() == 3);
+  CHECK(logs[0] == "hook test/fold: handler of mod_one failed (-1); continuing with the next handler");
+  CHECK(logs[1] == "hook test/fold: handler of mod_two returned an invalid action (42); continuing with the next handler");
+  CHECK(logs[2] == "hook test/fold: handler of mod_two returned SUSPEND on a non-suspendable hook (2); continuing with the next handler");
+}
+
+TEST_CASE_METHOD(Fixture, "duplicate registration is refused with a warning") {
+  Trace t;
+  H a{"a", AV_HOOK_CONTINUE, &t};
+  add(m1, a, 0);
+  CHECK(reg.add(m1, id, nullptr, 5, record, &a, nullptr) == AV_E_INVALID_ARG);
+  CHECK(logs.back() == "hook test/fold: duplicate registration by mod_one refused");
+  // Same fn and user in another scope is a different registration.
+  CHECK(reg.add(m1, id, vhosts.at(0), 5, record, &a, nullptr) == AV_OK);
+}
+
+TEST_CASE_METHOD(Fixture, "per-vhost handlers merge with global ones by priority") {
+  Trace t;
+  H g1{"g1", AV_HOOK_CONTINUE, &t}, a{"a-only", AV_HOOK_CONTINUE, &t}, g2{"g2", AV_HOOK_CONTINUE, &t},
+      b{"b-only", AV_HOOK_CONTINUE, &t};
+  add(m1, g1, 0);
+  add(m1, a, 5, vhosts.at(0));
+  add(m1, g2, 10);
+  add(m1, b, 1, vhosts.at(1));
+  run(vhosts.at(0));
+  CHECK(t.calls == std::vector<std::string>{"g1", "a-only", "g2"});
+  t.calls.clear();
+  run(vhosts.at(1));
+  CHECK(t.calls == std::vector<std::string>{"g1", "b-only", "g2"});
+  t.calls.clear();
+  run(nullptr);
+  CHECK(t.calls == std::vector<std::string>{"g1", "g2"});
+}
+
+TEST_CASE_METHOD(Fixture, "remove, remove by owner, and wrong owner") {
+  Trace t;
+  H a{"a", AV_HOOK_CONTINUE, &t}, b{"b", AV_HOOK_CONTINUE, &t}, c{"c", AV_HOOK_CONTINUE, &t};
+  auto ra = add(m1, a, 0);
+  add(m2, b, 1);
+  add(m2, c, 2, vhosts.at(1));
+  CHECK(reg.remove(m2, ra) == AV_E_NOT_FOUND);  // not m2's
+  CHECK(reg.remove(m1, ra) == AV_OK);
+  CHECK(reg.remove(m1, ra) == AV_E_NOT_FOUND);
+  reg.remove_owner(m2);
+  run(vhosts.at(1));
+  CHECK(t.calls.empty());
+  CHECK(reg.handler_count(id) == 0);
+}
+
+TEST_CASE_METHOD(Fixture, "a handler removed during a run does not disturb that run") {
+  Trace t;
+  struct Remover {
+    HookRegistry* reg;
+    av_module* m;
+    av_hook_reg victim;
+    Trace* t;
+  } rm{&reg, m1, 0, &t};
+  H victim{"victim", AV_HOOK_CONTINUE, &t};
+  auto remover = [](void* user, const av_hook_ctx*, const void*, void*) -> av_hook_action {
+    auto* r = static_cast<Remover*>(user);
+    r->t->calls.push_back("remover");
+    r->reg->remove(r->m, r->victim);
+    return AV_HOOK_CONTINUE;
+  };
+  REQUIRE(reg.add(m1, id, nullptr, 0, remover, &rm, nullptr) == AV_OK);
+  rm.victim = add(m1, victim, 1);
+  run();  // the snapshot taken at the start still includes the victim
+  CHECK(t.calls == std::vector<std::string>{"remover", "victim"});
+  t.calls.clear();
+  run();
+  CHECK(t.calls == std::vector<std::string>{"remover"});
+}
+
+TEST_CASE_METHOD(Fixture, "remove_owner waits for runs in flight on other threads") {
+  std::atomic<bool> entered{false}, release{false}, finished{false};
+  struct Slow {
+    std::atomic<bool>* entered;
+    std::atomic<bool>* release;
+    std::atomic<bool>* finished;
+  } slow{&entered, &release, &finished};
+  auto fn = [](void* user, const av_hook_ctx*, const void*, void*) -> av_hook_action {
+    auto* s = static_cast<Slow*>(user);
+    s->entered->store(true);
+    while (!s->release->load()) std::this_thread::yield();
+    s->finished->store(true);
+    return AV_HOOK_CONTINUE;
+  };
+  REQUIRE(reg.add(m1, id, nullptr, 0, fn, &slow, nullptr) == AV_OK);
+  std::thread runner([&] { reg.run(id, nullptr, nullptr, nullptr, nullptr, 0); });
+  while (!entered.load()) std::this_thread::yield();
+  std::thread releaser([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    release.store(true);
+  });
+  reg.remove_owner(m1);  // must not return while the handler is still running
+  CHECK(finished.load());
+  runner.join();
+  releaser.join();
+}
+
+TEST_CASE_METHOD(Fixture, "unknown hook ids and vhosts are rejected") {
+  CHECK(reg.run(9999, nullptr, nullptr, nullptr, nullptr, 0) == AV_E_INVALID_ARG);
+  av_vhost bogus{7, "x"};
+  CHECK(reg.run(id, &bogus, nullptr, nullptr, nullptr, 0) == AV_E_INVALID_ARG);
+  CHECK(reg.add(m1, id, nullptr, 0, nullptr, nullptr, nullptr) == AV_E_INVALID_ARG);
+  av_hook_id again;
+  REQUIRE(reg.resolve("test/fold", &again) == AV_OK);
+  CHECK(again == id);
+  CHECK(reg.resolve("", &again) == AV_E_INVALID_ARG);
+}
