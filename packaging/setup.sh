@@ -5,8 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash packaging/deps.sh
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAV_BUILD_TESTS=OFF >/dev/null
-cmake --build build
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAV_BUILD_TESTS=OFF -DAV_BUILD_SERVER=ON >/dev/null
+cmake --build build || true
 if [ ! -x build/host/aviary ]; then
   echo "setup: the aviary server is not buildable yet in this revision (issue 3 in progress);" >&2
   echo "setup: the SDK and the hook registry are built and tested by 'bash .ci/run'." >&2
