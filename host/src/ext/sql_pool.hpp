@@ -1,0 +1,103 @@
+// The host side of "av.storage.sql/1": SQL connection pools on SOCI (SQLite, PostgreSQL).
+//
+// Each pool (outgoing_pools.rdbms.<tag>) owns N connections and N dedicated worker threads
+// that take queries from the pool's bounded FIFO queue. query() copies the statement and its
+// parameters, a worker runs it, builds an av_sql_result (every value as text, SQL NULL kept
+// apart from ""), and posts the done callback to the executor the caller asked for.
+// query_sync() runs on the calling thread with a connection borrowed from the same pool.
+//
+// Statement text rules (for module authors):
+//  - Placeholders are '?', outside '...', "..." (and for SQLite `...`, [...]) quotes, comments
+//    and PostgreSQL $tag$...$tag$ strings. PostgreSQL's jsonb '?' operators therefore cannot be
+//    written literally: use jsonb_exists() and friends. Do not write SOCI-style ":name"
+//    placeholders yourself.
+//  - Comments are removed before the text reaches the driver; PostgreSQL $$...$$ strings are
+//    passed on as the equivalent '...' string. Outside quotes, do not write ':' before a name
+//    or digit (SOCI 4.0 and SQLite take ":x" for a bind name): PostgreSQL "::" casts and ":="
+//    are fine, array slices a[1:2] are not (use a function). Parameters are text and must not contain
+//    NUL bytes (AV_E_INVALID_ARG); the server converts them from their context, e.g. "? + 1".
+//  - One statement per query when it has parameters. A parameterless query may hold several
+//    statements separated by ';' (schema scripts); it then returns no rows on SQLite and the
+//    last statement's rows on PostgreSQL.
+//  - There is no transaction API: consecutive queries may run on different connections. A
+//    query that leaves a transaction open (a lone BEGIN, or a script that failed half-way) is
+//    rolled back and reported as an error, so no connection is ever handed on mid-transaction.
+//    Put a transaction in one parameterless script, or use single statements (CTEs, UPSERTs).
+//  - Queries in flight may complete in any order on pools with more than one worker; chain
+//    them from done callbacks when order matters. A SQLite pool has a single worker (FIFO).
+//
+// Invalid calls (NULL pool/sql/done, '?' count != nparams, parameters on a multi-statement
+// query) return AV_E_INVALID_ARG from query() without calling done; query_sync() reports
+// them through done as well (unless done or the pool is NULL). An error in the statement
+// itself is AV_E_IO with the driver's message in error(). A PostgreSQL query that fails on
+// a dropped connection is retried once on a fresh connection.
+//
+// Build note: sql_pool.cpp includes <soci/postgresql/soci-postgresql.h>, which includes
+// <libpq-fe.h>; Debian installs that in /usr/include/postgresql, so that directory must be on
+// the include path of whatever compiles sql_pool.cpp.
+#pragma once
+
+#include "core/executors.hpp"
+
+#include <aviary/ext/storage_sql.h>
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace aviary {
+
+struct SqlPoolConfig {
+  std::string tag = "default";  // outgoing_pools.rdbms.<tag>
+  std::string driver;           // "sqlite" | "pgsql" ("mysql": not built in yet)
+  std::string database;         // sqlite: file path (parent dir must exist); pgsql: db name
+  std::string host = "127.0.0.1";
+  int port = 5432;
+  std::string username, password;
+  int workers = 4;  // connections = worker threads (SQLite: always 1, see sql_pool.cpp)
+  size_t max_queue = 10000;  // queued (not yet running) queries beyond this -> AV_E_BUSY
+  int connect_timeout_s = 5;
+};
+
+class SqlPools {
+ public:
+  explicit SqlPools(Executors& ex);
+  ~SqlPools();  // shutdown(): runs every queued query, then stops the workers
+  SqlPools(const SqlPools&) = delete;
+  SqlPools& operator=(const SqlPools&) = delete;
+
+  // [main] Opens every pool's connections now. On failure nothing stays open, and *err reads
+  // like "outgoing_pools.rdbms.default: cannot connect to PostgreSQL at 127.0.0.1:5432
+  // (database aviary): <driver message>". Call once.
+  bool open(const std::vector<SqlPoolConfig>& pools, std::string* err);
+
+  // [any-thread] The C table. Its pool(tag) finds the pools opened above (the most recently
+  // constructed live SqlPools wins if, as in tests, several exist).
+  const av_ext_storage_sql_v1* ext() const;
+
+  // [main] Stops accepting queries (query() -> AV_E_BUSY, query_sync() -> done with
+  // AV_E_BUSY), runs what is queued, joins the workers, closes the connections. Idempotent.
+  // Must not be called from a pool worker thread (e.g. from a done callback that fell back to
+  // running there).
+  void shutdown();
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+namespace sql_detail {
+
+// The '?' -> ":pN" rewrite, exposed for tests. Returns false with *err on bad input.
+struct Translated {
+  std::string sql;          // text for SOCI, comments removed, '?' -> :p0, :p1, ...
+  size_t placeholders = 0;  // number of '?' replaced
+  bool multiple = false;    // more than one statement (a ';' followed by more text)
+};
+bool translate(std::string_view sql, bool pgsql, Translated* out, std::string* err);
+
+}  // namespace sql_detail
+}  // namespace aviary
