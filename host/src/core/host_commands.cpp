@@ -3,6 +3,7 @@
 #include "core/auth.hpp"
 #include "core/host.hpp"
 #include "core/jid.hpp"
+#include "net/c2s_session.hpp"
 #include "net/router.hpp"
 #include "net/session_manager.hpp"
 
