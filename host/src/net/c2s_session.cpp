@@ -465,7 +465,7 @@ void C2sSession::handle_bind(std::unique_ptr<xml::Element> el) {
 }
 
 void C2sSession::handle_stanza(std::unique_ptr<xml::Element> el) {
-  const std::string& name = el->name;
+  const std::string name = el->name;  // a copy: *el is moved into the stanza below
   if (name != "message" && name != "presence" && name != "iq")
     return stream_error("unsupported-stanza-type", "Unknown top-level element <" + name + "/>");
   auto ns = el->xmlns();

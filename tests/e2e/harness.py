@@ -1,0 +1,200 @@
+"""Start a real aviary on 127.0.0.1 for end-to-end tests, and talk to it.
+
+Used by the tests/e2e/test_*.py scripts (run with /usr/bin/python3 by ctest). Paths come from
+the environment ctest sets: AVIARY_BIN, AVIARYCTL_BIN, AVIARY_MODULE_PATH.
+"""
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+AVIARY = os.environ.get("AVIARY_BIN", "aviary")
+AVIARYCTL = os.environ.get("AVIARYCTL_BIN", "aviaryctl")
+MODULE_PATH = os.environ.get("AVIARY_MODULE_PATH", "")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def make_cert(directory):
+    key, cert = os.path.join(directory, "key.pem"), os.path.join(directory, "cert.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                    "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost",
+                    "-keyout", key, "-out", cert], check=True, capture_output=True)
+    return cert, key
+
+
+class Server:
+    """One aviary process with a starttls_required listener (port), a direct-TLS listener
+    (tls_port) and a plaintext listener allowing PLAIN (plain_port), SQLite by default."""
+
+    def __init__(self, rdbms=None, extra_modules="", max_stanza_size=65536):
+        self.dir = tempfile.mkdtemp(prefix="aviary-e2e-")
+        self.cert, self.key = make_cert(self.dir)
+        self.port, self.tls_port, self.plain_port = free_port(), free_port(), free_port()
+        self.sock = os.path.join(self.dir, "ctl.sock")
+        self.config = os.path.join(self.dir, "aviary.yaml")
+        rdbms = rdbms or "{driver: sqlite}"
+        with open(self.config, "w") as f:
+            f.write(f"""general:
+  hosts: [localhost]
+  loglevel: info
+  data_dir: {self.dir}/data
+  ctl_socket: {self.sock}
+  threads: 2
+  module_path: [{', '.join(p for p in MODULE_PATH.split(':') if p)}]
+listen:
+  c2s:
+    - {{port: {self.port}, ip_address: 127.0.0.1, max_stanza_size: {max_stanza_size},
+        tls: {{mode: starttls_required, certfile: {self.cert}, keyfile: {self.key}}}}}
+    - {{port: {self.tls_port}, ip_address: 127.0.0.1,
+        tls: {{mode: tls, certfile: {self.cert}, keyfile: {self.key}}}}}
+    - {{port: {self.plain_port}, ip_address: 127.0.0.1, allow_unencrypted_plain: true,
+        max_stanza_size: {max_stanza_size}}}
+auth:
+  password: {{scram_iterations: 4096}}
+outgoing_pools:
+  rdbms:
+    default: {rdbms}
+modules:
+  mod_auth_internal: {{}}
+{extra_modules}""")
+        self.start()
+
+    def start(self):
+        self.log = open(os.path.join(self.dir, "aviary.log"), "a+")
+        self.proc = subprocess.Popen([AVIARY, "--config", self.config], stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("aviary exited at start-up:\n" + self.log_text())
+            if os.path.exists(self.sock) and self._listening():
+                return
+            time.sleep(0.05)
+        raise RuntimeError("aviary did not start in 20 s:\n" + self.log_text())
+
+    def _listening(self):
+        try:
+            socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+            return True
+        except OSError:
+            return False
+
+    def log_text(self):
+        self.log.flush()
+        with open(self.log.name) as f:
+            return f.read()
+
+    def ctl(self, *args, check=True):
+        r = subprocess.run([AVIARYCTL, "--socket", self.sock, *args], capture_output=True, text=True, timeout=30)
+        if check and r.returncode != 0:
+            raise AssertionError(f"aviaryctl {' '.join(args)} -> {r.returncode}: {r.stderr}")
+        return r
+
+    def register(self, user, password="secret"):
+        self.ctl("account", "registerUser", "--username", user, "--domain", "localhost", "--password", password)
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def restart(self):
+        """Stops the process (keeping its files) and starts it again on the same config."""
+        self.stop(keep=True)
+        self.start()
+
+    def stop(self, keep=False):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+        code = self.proc.returncode
+        if keep:
+            pass
+        elif os.environ.get("AVIARY_E2E_KEEP"):
+            print("kept", self.dir)
+        else:
+            shutil.rmtree(self.dir, ignore_errors=True)
+        return code
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+class RawClient:
+    """A raw-socket client for protocol tests (plaintext listener, SASL PLAIN)."""
+
+    def __init__(self, port, timeout=10):
+        self.s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        self.buf = b""
+
+    def send(self, data):
+        self.s.sendall(data.encode() if isinstance(data, str) else data)
+
+    def read_until(self, *needles, timeout=10):
+        needles = [n.encode() if isinstance(n, str) else n for n in needles]
+        end = time.time() + timeout
+        while not any(n in self.buf for n in needles):
+            self.s.settimeout(max(0.01, end - time.time()))
+            try:
+                chunk = self.s.recv(65536)
+            except socket.timeout:
+                raise AssertionError(f"timeout waiting for {needles!r}; got {self.buf[-500:]!r}")
+            if not chunk:
+                raise AssertionError(f"connection closed waiting for {needles!r}; got {self.buf[-500:]!r}")
+            self.buf += chunk
+        i = min(self.buf.index(n) + len(n) for n in needles if n in self.buf)
+        out, self.buf = self.buf[:i], self.buf[i:]
+        return out.decode(errors="replace")
+
+    def read_to_close(self, timeout=10):
+        end = time.time() + timeout
+        while True:
+            self.s.settimeout(max(0.01, end - time.time()))
+            try:
+                chunk = self.s.recv(65536)
+            except socket.timeout:
+                raise AssertionError(f"server did not close the stream; got {self.buf[-500:]!r}")
+            except ConnectionResetError:
+                break
+            if not chunk:
+                break
+            self.buf += chunk
+        out, self.buf = self.buf, b""
+        return out.decode(errors="replace")
+
+    def open_stream(self):
+        self.send("<?xml version='1.0'?><stream:stream to='localhost' xmlns='jabber:client' "
+                  "xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>")
+        return self.read_until("</stream:features>")
+
+    def login(self, user, password="secret", resource="raw"):
+        import base64
+        self.open_stream()
+        token = base64.b64encode(f"\0{user}\0{password}".encode()).decode()
+        self.send(f"<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>{token}</auth>")
+        r = self.read_until("</success>", "</failure>")
+        assert "<success" in r, r
+        self.open_stream()
+        self.send(f"<iq type='set' id='b1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'>"
+                  f"<resource>{resource}</resource></bind></iq>")
+        self.read_until("</iq>")
+        return self
+
+    def close(self):
+        try:
+            self.s.close()
+        except OSError:
+            pass
