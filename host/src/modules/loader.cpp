@@ -90,7 +90,11 @@ nlohmann::json to_json(const YAML::Node& n) {
 YAML::Node lookup(YAML::Node n, const std::string& dotted) {
   for (auto& part : split(dotted, '.')) {
     if (!n || !n.IsMap()) return YAML::Node(YAML::NodeType::Undefined);
-    n = n[part];
+    // Not `n = n[part]`: Node::operator= writes through into the config tree, and the
+    // non-const [] inserts missing keys. Const [] and reset() only move the handle.
+    YAML::Node next = static_cast<const YAML::Node&>(n)[part];
+    if (!next) return YAML::Node(YAML::NodeType::Undefined);
+    n.reset(next);
   }
   return n;
 }
@@ -236,15 +240,23 @@ bool ModuleLoader::configure(const std::vector<ModuleSection>& sections, const s
     m->config_file = file;
     m->config_line = sec != sections.end() ? sec->line : 0;
     Spec spec = spec_from_options(m->desc.options);
+    const size_t mod_before = errors.size();
     validate(node, spec, file, "modules." + m->id, errors);
+    // yaml-cpp marks an empty section's null value at the next token (the following line):
+    // report what it lacks at the section's own line.
+    if (node.IsNull() && sec != sections.end())
+      for (size_t i = mod_before; i < errors.size(); ++i)
+        errors[i] = file + ":" + std::to_string(sec->line) + errors[i].substr(errors[i].find(':', file.size() + 1));
+    if (errors.size() != mod_before) continue;  // already reported with FILE:LINE; no values to resolve
     for (const av_option_spec* o = m->desc.options; o && o->key; ++o) {
       auto val = std::make_unique<av_module::Value>();
       val->v.type = o->type;
       YAML::Node n = lookup(node, o->key);
-      if (!n && o->default_value) n = YAML::Load(o->default_value);
-      if (n && !n.IsNull()) {
-        val->v.present = true;
-        try {
+      const bool from_default = !n && o->default_value;
+      try {
+        if (from_default) n = YAML::Load(o->default_value);
+        if (n && !n.IsNull()) {
+          val->v.present = true;
           switch (o->type) {
             case AV_OPT_BOOL: val->v.b = n.as<std::string>() == "true"; break;
             case AV_OPT_INT: val->v.i = n.as<int64_t>(); break;
@@ -256,10 +268,15 @@ bool ModuleLoader::configure(const std::vector<ModuleSection>& sections, const s
               break;
             default: val->s = to_json(n).dump(); break;
           }
-        } catch (const std::exception&) {
-          errors.push_back(file + ":" + std::to_string(line_of(n)) + ": modules." + m->id + "." + o->key +
-                           ": bad default or value");
         }
+      } catch (const std::exception&) {
+        // Values were validated above, so this is the module's own declared default.
+        if (from_default)
+          errors.push_back("module " + m->id + ": option " + o->key + ": the module declares an invalid default '" +
+                           o->default_value + "'");
+        else
+          errors.push_back(file + ":" + std::to_string(line_of(n)) + ": modules." + m->id + "." + o->key +
+                           ": bad value");
       }
       val->v.s = av_strn(val->s.data(), val->s.size());
       for (auto& i : val->items) val->views.push_back(av_strn(i.data(), i.size()));
