@@ -172,7 +172,7 @@ TEST_CASE("config: a listener without a port") {
 
 TEST_CASE("config: bad tls mode") {
   CHECK(parse("general:\n  hosts: [localhost]\nlisten:\n  c2s:\n    - port: 5222\n      tls:\n        mode: sometimes\n") ==
-        Errors{"aviary.yaml:7: listen.c2s[0].tls.mode: expected one of starttls, starttls_required, tls, got 'sometimes'"});
+        Errors{"aviary.yaml:7: listen.c2s[0].tls.mode: expected one of none, starttls, starttls_required, tls, got 'sometimes'"});
 }
 
 TEST_CASE("config: bad loglevel lists the choices") {

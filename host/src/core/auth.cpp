@@ -2,6 +2,7 @@
 
 #include "core/host.hpp"
 #include "core/jid.hpp"
+#include "core/login_cache.hpp"
 #include "sasl/scram.hpp"
 
 #include <cstring>
@@ -37,15 +38,23 @@ size_t x_make_secret(av_str password, uint32_t iterations, char* buf, size_t cap
   }
 }
 
+LoginCache& login_cache() {
+  static LoginCache c;
+  return c;
+}
+
 bool x_verify_secret(av_str secret, av_str password) {
   try {
+    if (login_cache().known_good(sv(secret), sv(password))) return true;
     auto creds = sasl::parse_creds(sv(secret));
     if (!creds || creds->empty()) return false;
     // Prefer SHA-256; every stored hash was made from the same password.
     const sasl::ScramCreds* best = &creds->front();
     for (auto& c : *creds)
       if (c.hash == sasl::Hash::sha256) best = &c;
-    return sasl::verify_password(*best, sv(password));
+    bool ok = sasl::verify_password(*best, sv(password));
+    if (ok) login_cache().remember(sv(secret), sv(password));
+    return ok;
   } catch (...) {
     return false;
   }

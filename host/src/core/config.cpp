@@ -11,7 +11,7 @@ namespace aviary {
 namespace {
 
 Spec tls_spec() {
-  return Spec::map({{"mode", Spec::enumeration({"starttls", "starttls_required", "tls"})},
+  return Spec::map({{"mode", Spec::enumeration({"none", "starttls", "starttls_required", "tls"})},
                     {"certfile", Spec::string()},
                     {"keyfile", Spec::string()},
                     {"ciphers", Spec::string()}});

@@ -34,7 +34,7 @@ namespace {
 
 void err(std::vector<std::string>& errors, const std::string& file, const YAML::Node& n,
          const std::string& path, const std::string& msg) {
-  errors.push_back(file + ":" + std::to_string(line_of(n)) + ": " + path + ": " + msg);
+  errors.push_back(file + ":" + std::to_string(line_of(n)) + ": " + (path.empty() ? "top level" : path) + ": " + msg);
 }
 
 std::string scalar_text(const YAML::Node& n) { return n.IsScalar() ? n.Scalar() : std::string(); }

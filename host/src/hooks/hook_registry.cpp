@@ -167,6 +167,13 @@ void HookRegistry::synchronize() {
     old.swap(retired_);
   }
   wait_for_readers();
+  if (reader().depth > 0) {
+    // Called from inside a run on this thread (a handler stopping a module): that run may
+    // still iterate one of these snapshots, so keep them for a later grace period.
+    std::lock_guard<std::mutex> lk(mu_);
+    retired_.insert(retired_.end(), old.begin(), old.end());
+    return;
+  }
   for (auto* s : old) delete s;
 }
 
