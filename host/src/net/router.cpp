@@ -91,7 +91,11 @@ void Router::route_local_user(StanzaPtr s, const Jid& from, const Jid& to) {
       if (type == "groupchat") return bounce(s, "cancel", "service-unavailable");
       return deliver_bare(std::move(s), from, Jid{to.user, to.server, ""});
     }
-    if (e.name == "iq") return bounce(s, "cancel", "service-unavailable");
+    if (e.name == "iq") {
+      auto type = e.attr_or("type");
+      if (type == "get" || type == "set") bounce(s, "cancel", "service-unavailable");
+      return;  // a result/error must never be answered (RFC 6120 8.2.3)
+    }
     return;  // presence to an absent resource is dropped
   }
   if (e.name == "iq") {

@@ -75,15 +75,22 @@ class SqlPool {
     for (auto& p : params) a.push_back(p ? str(*p) : str_absent());
     return a;
   }
-  static void done(void* user, av_status st, const av_sql_result* r) {
+  // C callbacks: nothing may escape them (the host calls them), so everything is guarded.
+  static void done(void* user, av_status st, const av_sql_result* r) noexcept {
     std::unique_ptr<SqlCallback> cb(static_cast<SqlCallback*>(user));
-    auto* x = require_extension<av_ext_storage_sql_v1>(AV_EXT_STORAGE_SQL);
-    detail::guard<int>("SQL callback", 0, [&] { (*cb)(st, SqlResult(x, r)); return 0; });
+    detail::guard<int>("SQL callback", 0, [&] {
+      auto* x = require_extension<av_ext_storage_sql_v1>(AV_EXT_STORAGE_SQL);
+      (*cb)(st, SqlResult(x, r));
+      return 0;
+    });
   }
-  static void done_sync(void* user, av_status st, const av_sql_result* r) {
+  static void done_sync(void* user, av_status st, const av_sql_result* r) noexcept {
     auto* cb = static_cast<SqlCallback*>(user);
-    auto* x = require_extension<av_ext_storage_sql_v1>(AV_EXT_STORAGE_SQL);
-    (*cb)(st, SqlResult(x, r));
+    detail::guard<int>("SQL callback", 0, [&] {
+      auto* x = require_extension<av_ext_storage_sql_v1>(AV_EXT_STORAGE_SQL);
+      (*cb)(st, SqlResult(x, r));
+      return 0;
+    });
   }
   const av_ext_storage_sql_v1* x_ = nullptr;
   av_sql_pool* pool_ = nullptr;
