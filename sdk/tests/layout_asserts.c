@@ -222,6 +222,12 @@ OFF(av_ext_commands_v1, arg, 8 + 8 * 1);
 OFF(av_ext_commands_v1, reply, 8 + 8 * 2);
 SIZE(av_ext_commands_v1, 8 + 8 * 3);
 
+OFF(av_ext_timer_v1, struct_size, 0);
+OFF(av_ext_timer_v1, start, 8 + 8 * 0);
+OFF(av_ext_timer_v1, cancel, 8 + 8 * 1);
+OFF(av_ext_timer_v1, now_ms, 8 + 8 * 2);
+SIZE(av_ext_timer_v1, 8 + 8 * 3);
+
 #endif /* LP64 */
 
 /* ---- enumerators: values are part of the ABI on every target ---- */

@@ -28,6 +28,7 @@ Host::Host(Config cfg) : cfg_(std::move(cfg)) {
   g_host = this;
   vhosts_ = std::make_unique<Vhosts>(cfg_.hosts);
   rt_ = std::make_unique<Runtime>(cfg_.threads, cfg_.worker_threads);
+  timers_ = std::make_unique<Timers>(*rt_);
   hooks_ = std::make_unique<HookRegistry>(
       vhosts_->size(), [](const std::string& m) { log::warning(m); },
       [](av_module* m) { return m ? HookRegistry::OwnerInfo{m->load_order, m->id} : HookRegistry::OwnerInfo{}; });
@@ -45,6 +46,8 @@ Host::Host(Config cfg) : cfg_(std::move(cfg)) {
   core_.offline_message = decl(AV_HOOK_OFFLINE_MESSAGE, AV_HOOK_KIND_FOLD);
   core_.session_opened = decl(AV_HOOK_SESSION_OPENED, AV_HOOK_KIND_NOTIFY);
   core_.session_closed = decl(AV_HOOK_SESSION_CLOSED, AV_HOOK_KIND_NOTIFY);
+  core_.session_available = decl(AV_HOOK_SESSION_AVAILABLE, AV_HOOK_KIND_NOTIFY);
+  core_.session_unavailable = decl(AV_HOOK_SESSION_UNAVAILABLE, AV_HOOK_KIND_NOTIFY);
   core_.account_registered = decl(AV_HOOK_ACCOUNT_REGISTERED, AV_HOOK_KIND_NOTIFY);
   core_.account_removed = decl(AV_HOOK_ACCOUNT_REMOVED, AV_HOOK_KIND_NOTIFY);
   core_.stream_features = decl(AV_HOOK_STREAM_FEATURES, AV_HOOK_KIND_FOLD);
@@ -91,6 +94,7 @@ const void* Host::extension(const char* id) {
   if (!std::strcmp(id, AV_EXT_STORAGE_SQL)) return sql_->ext();
   if (!std::strcmp(id, AV_EXT_COMMANDS)) return commands_->ext();
   if (!std::strcmp(id, AV_EXT_AUTH)) return auth_->ext();
+  if (!std::strcmp(id, AV_EXT_TIMER)) return timers_->ext();
   // Extensions offered by started modules.
   for (av_module* m : loader_->ordered()) {
     if (!m->started || !m->desc.get_extension) continue;

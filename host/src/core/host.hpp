@@ -7,6 +7,7 @@
 #include "core/vhosts.hpp"
 #include "ext/commands.hpp"
 #include "ext/sql_pool.hpp"
+#include "ext/timers.hpp"
 #include "hooks/hook_registry.hpp"
 #include "modules/loader.hpp"
 
@@ -28,7 +29,8 @@ class AdminServer;
 struct CoreHooks {
   av_hook_id user_send_packet, user_send_message, user_send_presence, user_send_iq;
   av_hook_id user_receive_packet, filter_local_packet, offline_message;
-  av_hook_id session_opened, session_closed, account_registered, account_removed, stream_features;
+  av_hook_id session_opened, session_closed, session_available, session_unavailable;
+  av_hook_id account_registered, account_removed, stream_features;
 };
 
 class Host {
@@ -72,6 +74,7 @@ class Host {
   Config cfg_;
   std::unique_ptr<Vhosts> vhosts_;
   std::unique_ptr<Runtime> rt_;
+  std::unique_ptr<Timers> timers_;
   std::unique_ptr<HookRegistry> hooks_;
   CoreHooks core_{};
   std::unique_ptr<ModuleLoader> loader_;

@@ -458,10 +458,7 @@ void C2sSession::handle_bind(std::unique_ptr<xml::Element> el) {
   state_ = State::established;
   timer_.reset();
   send("<iq type='result'" + idattr + "><bind xmlns='" + kNsBind + "'><jid>" + escape(jid_full_) + "</jid></bind></iq>");
-  av_session_params p{sizeof(av_session_params), reinterpret_cast<av_session*>(this),
-                      {jid_full_.data(), jid_full_.size()}, {jid_.user.data(), jid_.user.size()},
-                      {jid_.server.data(), jid_.server.size()}, {jid_.resource.data(), jid_.resource.size()}, ex_};
-  host_.run_hook(host_.core_hooks().session_opened, vhost_, &p, nullptr);
+  run_session_hook(host_.core_hooks().session_opened);
 }
 
 void C2sSession::handle_stanza(std::unique_ptr<xml::Element> el) {
@@ -498,7 +495,12 @@ void C2sSession::handle_stanza(std::unique_ptr<xml::Element> el) {
         prio = std::stoi(e.child_text("priority"));
       } catch (...) {
       }
-      host_.sessions().set_presence(jid_, this, type.empty(), prio);
+      bool available = type.empty();
+      host_.sessions().set_presence(jid_, this, available, prio);
+      if (available != available_) {
+        available_ = available;
+        run_session_hook(available ? host_.core_hooks().session_available : host_.core_hooks().session_unavailable);
+      }
     }
     return;  // broadcast to contacts belongs to the presence module
   }
@@ -532,14 +534,22 @@ void C2sSession::send_stanza(const xml::Element& e) {
   schedule_flush();
 }
 
+void C2sSession::run_session_hook(av_hook_id h) {
+  av_session_params p{sizeof(av_session_params), reinterpret_cast<av_session*>(this),
+                      {jid_full_.data(), jid_full_.size()}, {jid_.user.data(), jid_.user.size()},
+                      {jid_.server.data(), jid_.server.size()}, {jid_.resource.data(), jid_.resource.size()}, ex_};
+  host_.run_hook(h, vhost_, &p, nullptr);
+}
+
 void C2sSession::terminate() {
   if (!bound_) return;
   bound_ = false;
   host_.sessions().remove(jid_, vhost_->index, this);
-  av_session_params p{sizeof(av_session_params), reinterpret_cast<av_session*>(this),
-                      {jid_full_.data(), jid_full_.size()}, {jid_.user.data(), jid_.user.size()},
-                      {jid_.server.data(), jid_.server.size()}, {jid_.resource.data(), jid_.resource.size()}, ex_};
-  host_.run_hook(host_.core_hooks().session_closed, vhost_, &p, nullptr);
+  if (available_) {
+    available_ = false;
+    run_session_hook(host_.core_hooks().session_unavailable);
+  }
+  run_session_hook(host_.core_hooks().session_closed);
 }
 
 }  // namespace aviary

@@ -9,6 +9,8 @@
 #include "sasl/scram.hpp"
 #include "xml/framer.hpp"
 
+#include <aviary/host.h>
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -70,6 +72,7 @@ class C2sSession final : public std::enable_shared_from_this<C2sSession>, privat
   void deliver_here(StanzaPtr s);
   void send_stanza(const xml::Element& e);
   void terminate();
+  void run_session_hook(av_hook_id h);  // session/* notify hooks with this session's params
   bool tls_active() const { return ssl_ != nullptr; }
   bool plain_allowed() const;
 
@@ -92,6 +95,7 @@ class C2sSession final : public std::enable_shared_from_this<C2sSession>, privat
   bool header_sent_ = false;
   bool authenticated_ = false;
   bool bound_ = false;
+  bool available_ = false;  // sent available presence, not unavailable since
   int sasl_failures_ = 0;
   std::string stream_id_;
   av_vhost* vhost_ = nullptr;

@@ -14,5 +14,6 @@
 #include "ext/storage_sql.h"
 #include "ext/auth_provider.h"
 #include "ext/commands.h"
+#include "ext/timer.h"
 
 #endif

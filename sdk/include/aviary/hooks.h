@@ -85,6 +85,13 @@ typedef struct av_session_params {
 #define AV_HOOK_SESSION_OPENED "session/opened"
 /* session/closed   notify  [session]  av_session_params — the session ended (any reason). */
 #define AV_HOOK_SESSION_CLOSED "session/closed"
+/* session/available   notify  [session]  av_session_params — the session sent its initial
+ *   presence (unavailable -> available): time to deliver what waited for it. */
+#define AV_HOOK_SESSION_AVAILABLE "session/available"
+/* session/unavailable   notify  [session]  av_session_params — an available session became
+ *   unavailable: presence type='unavailable', or the session ended while available (then it
+ *   runs before session/closed). */
+#define AV_HOOK_SESSION_UNAVAILABLE "session/unavailable"
 /* account/registered   notify  [any-thread]  av_session_params — a new account exists. */
 #define AV_HOOK_ACCOUNT_REGISTERED "account/registered"
 /* account/removed   notify  [any-thread]  av_session_params — every module deletes that

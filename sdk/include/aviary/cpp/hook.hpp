@@ -27,6 +27,8 @@ inline constexpr HookDef<av_stanza_params, av_stanza_acc> filter_local_packet{AV
 inline constexpr HookDef<av_stanza_params, av_offline_acc> offline_message{AV_HOOK_OFFLINE_MESSAGE};
 inline constexpr HookDef<av_session_params, void> session_opened{AV_HOOK_SESSION_OPENED};
 inline constexpr HookDef<av_session_params, void> session_closed{AV_HOOK_SESSION_CLOSED};
+inline constexpr HookDef<av_session_params, void> session_available{AV_HOOK_SESSION_AVAILABLE};
+inline constexpr HookDef<av_session_params, void> session_unavailable{AV_HOOK_SESSION_UNAVAILABLE};
 inline constexpr HookDef<av_session_params, void> account_registered{AV_HOOK_ACCOUNT_REGISTERED};
 inline constexpr HookDef<av_session_params, void> account_removed{AV_HOOK_ACCOUNT_REMOVED};
 inline constexpr HookDef<av_session_params, av_features_acc> stream_features{AV_HOOK_STREAM_FEATURES};
