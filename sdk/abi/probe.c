@@ -16,7 +16,7 @@
 /* Every extension id; a removed or renamed id macro breaks this file's build. */
 static const char *const av_abi_probe_ext_ids[] = {
     AV_EXT_STANZA,  AV_EXT_ROUTER, AV_EXT_STORAGE_SQL, AV_EXT_AUTH_PROVIDER,
-    AV_EXT_AUTH,    AV_EXT_COMMANDS, AV_EXT_TIMER,
+    AV_EXT_AUTH,    AV_EXT_COMMANDS, AV_EXT_TIMER, AV_EXT_SESSIONS,
 };
 
 AV_EXPORT size_t aviary_abi_probe(
@@ -40,8 +40,9 @@ AV_EXPORT size_t aviary_abi_probe(
     /* ext/commands.h */
     const av_cmd_arg *cmd_arg, const av_cmd_spec *cmd_spec, const av_ext_commands_v1 *ext_commands,
     av_cmd_fn cmd_fn,
-    /* ext/timer.h */
-    const av_ext_timer_v1 *ext_timer);
+    /* ext/timer.h, ext/sessions.h */
+    const av_ext_timer_v1 *ext_timer, const av_session_info *session_info,
+    const av_ext_sessions_v1 *ext_sessions, av_session_list_fn session_list);
 
 AV_EXPORT size_t aviary_abi_probe(
     const av_str *str, const av_dep *dep, const av_option_spec *option_spec,
@@ -57,17 +58,19 @@ AV_EXPORT size_t aviary_abi_probe(
     av_auth_done_fn auth_done, av_auth_bool_fn auth_bool, av_auth_secret_fn auth_secret,
     av_auth_list_fn auth_list, av_auth_count_fn auth_count,
     const av_cmd_arg *cmd_arg, const av_cmd_spec *cmd_spec, const av_ext_commands_v1 *ext_commands,
-    av_cmd_fn cmd_fn, const av_ext_timer_v1 *ext_timer) {
+    av_cmd_fn cmd_fn, const av_ext_timer_v1 *ext_timer, const av_session_info *session_info,
+    const av_ext_sessions_v1 *ext_sessions, av_session_list_fn session_list) {
   /* Touch everything so no parameter is "unused"; the value itself means nothing. */
   size_t n = 0, i;
   const void *p[] = {str,           dep,          option_spec,  module_desc,    value,
                      hook_ctx,      host_api,     stanza_params, stanza_acc,    offline_acc,
                      iq_acc,        session_params, features_acc, ext_stanza,   ext_router,
                      ext_storage_sql, auth_provider, ext_auth,    cmd_arg,        cmd_spec,
-                     ext_commands, ext_timer};
+                     ext_commands, ext_timer, session_info, ext_sessions};
   const bool fns[] = {module_entry != NULL, hook_fn != NULL,   sql_done != NULL,
                       auth_done != NULL,    auth_bool != NULL, auth_secret != NULL,
-                      auth_list != NULL,    auth_count != NULL, cmd_fn != NULL};
+                      auth_list != NULL,    auth_count != NULL, cmd_fn != NULL,
+                      session_list != NULL};
   for (i = 0; i < sizeof p / sizeof p[0]; ++i) n += p[i] != NULL;
   for (i = 0; i < sizeof fns / sizeof fns[0]; ++i) n += fns[i];
   for (i = 0; i < sizeof av_abi_probe_ext_ids / sizeof av_abi_probe_ext_ids[0]; ++i)

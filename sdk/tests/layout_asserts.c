@@ -228,6 +228,19 @@ OFF(av_ext_timer_v1, cancel, 8 + 8 * 1);
 OFF(av_ext_timer_v1, now_ms, 8 + 8 * 2);
 SIZE(av_ext_timer_v1, 8 + 8 * 3);
 
+OFF(av_session_info, struct_size, 0);
+OFF(av_session_info, jid, 8);
+OFF(av_session_info, resource, 24);
+OFF(av_session_info, priority, 40);
+OFF(av_session_info, available, 44);
+OFF(av_session_info, executor, 48);
+SIZE(av_session_info, 56);
+
+OFF(av_ext_sessions_v1, struct_size, 0);
+OFF(av_ext_sessions_v1, list, 8);
+OFF(av_ext_sessions_v1, kick, 16);
+SIZE(av_ext_sessions_v1, 24);
+
 #endif /* LP64 */
 
 /* ---- enumerators: values are part of the ABI on every target ---- */

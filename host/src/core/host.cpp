@@ -7,6 +7,7 @@
 #include "net/listeners.hpp"
 #include "net/router.hpp"
 #include "net/session_manager.hpp"
+#include "net/sessions_ext.hpp"
 
 #include <cstring>
 #include <filesystem>
@@ -95,6 +96,7 @@ const void* Host::extension(const char* id) {
   if (!std::strcmp(id, AV_EXT_COMMANDS)) return commands_->ext();
   if (!std::strcmp(id, AV_EXT_AUTH)) return auth_->ext();
   if (!std::strcmp(id, AV_EXT_TIMER)) return timers_->ext();
+  if (!std::strcmp(id, AV_EXT_SESSIONS)) return sessions_ext();
   // Extensions offered by started modules.
   for (av_module* m : loader_->ordered()) {
     if (!m->started || !m->desc.get_extension) continue;

@@ -54,6 +54,17 @@ void Router::route_to_server(StanzaPtr s, const Jid& from, const Jid& to, av_vho
   const xml::Element& e = s.root();
   if (e.name != "iq") return;  // messages and presence to the server itself are not handled yet
   auto type = e.attr_or("type");
+  if (type == "result" || type == "error") {
+    // The answer to an IQ a module sent from the server; never answered (RFC 6120 8.2.3).
+    av_hook_id id;
+    if (host_.hooks().resolve(AV_HOOK_IQ_RESPONSE, &id) != AV_OK) return;
+    std::string f = from.full(), t = to.full();
+    av_stanza_params p = params_for(s, f, t, nullptr, host_.runtime().current());
+    av_iq_acc acc{sizeof(av_iq_acc), false, nullptr};
+    host_.run_hook(id, vh, &p, &acc);
+    if (acc.reply) stanza_release(acc.reply);
+    return;
+  }
   if (type != "get" && type != "set") return;
   if (run_iq_hook(AV_HOOK_IQ_SERVER_PREFIX, s, from, to, vh)) return;
   bounce(s, "cancel", "service-unavailable");

@@ -15,5 +15,6 @@
 #include "ext/auth_provider.h"
 #include "ext/commands.h"
 #include "ext/timer.h"
+#include "ext/sessions.h"
 
 #endif

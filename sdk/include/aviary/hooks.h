@@ -64,6 +64,11 @@ typedef struct av_offline_acc {
  *   through av.router/1. Unhandled IQs get service-unavailable. */
 #define AV_HOOK_IQ_SERVER_PREFIX "iq/server/"
 #define AV_HOOK_IQ_BARE_PREFIX "iq/bare/"
+/* iq/response   fold  [any-thread]  av_stanza_params / av_iq_acc
+ *   An IQ result or error addressed to a served domain: the answer to an IQ that a module
+ *   sent from the server (a ping, a probe). The module that sent it sets handled = true;
+ *   nobody answers it either way (RFC 6120 8.2.3). */
+#define AV_HOOK_IQ_RESPONSE "iq/response"
 typedef struct av_iq_acc {
   uint32_t struct_size;
   bool handled;

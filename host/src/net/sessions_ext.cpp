@@ -1,0 +1,61 @@
+#include "net/sessions_ext.hpp"
+
+#include "core/host.hpp"
+#include "net/c2s_session.hpp"
+#include "net/session_manager.hpp"
+
+#include <string>
+#include <vector>
+
+namespace aviary {
+
+namespace {
+
+std::string_view sv(av_str s) { return s.ptr ? std::string_view(s.ptr, s.len) : std::string_view(); }
+
+void x_list(av_str bare, av_session_list_fn fn, void* user) {
+  if (!fn) return;
+  std::vector<SessionEntry> entries;
+  std::vector<std::string> jids;
+  try {
+    auto j = parse_jid(sv(bare));
+    if (j && !j->user.empty()) {
+      entries = Host::get().sessions().find_bare(j->bare());
+      for (auto& e : entries) jids.push_back(j->bare() + "/" + e.resource);
+    }
+  } catch (...) {
+    entries.clear();
+    jids.clear();
+  }
+  std::vector<av_session_info> out;
+  out.reserve(entries.size());
+  for (size_t i = 0; i < entries.size(); ++i) {
+    auto& e = entries[i];
+    out.push_back(av_session_info{sizeof(av_session_info), av_strn(jids[i].data(), jids[i].size()),
+                                  av_strn(e.resource.data(), e.resource.size()), e.priority, e.available,
+                                  e.session->executor()});
+  }
+  fn(user, out.data(), out.size());
+}
+
+av_status x_kick(av_str full, av_str condition, av_str text) {
+  try {
+    auto j = parse_jid(sv(full));
+    if (!j || j->user.empty() || j->resource.empty()) return AV_E_INVALID_ARG;
+    auto s = Host::get().sessions().find(*j);
+    if (!s) return AV_E_NOT_FOUND;
+    s->kick(condition.ptr && condition.len ? std::string(sv(condition)) : std::string("policy-violation"),
+            std::string(sv(text)));
+    return AV_OK;
+  } catch (...) {
+    return AV_E_INTERNAL;
+  }
+}
+
+const av_ext_sessions_v1 kExt = {sizeof(av_ext_sessions_v1), x_list, x_kick};
+
+}  // namespace
+
+const av_ext_sessions_v1* sessions_ext() { return &kExt; }
+
+}  // namespace aviary
