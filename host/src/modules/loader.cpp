@@ -1,6 +1,5 @@
 #include "modules/loader.hpp"
 
-#include <boost/dll/shared_library_load_mode.hpp>
 #include <dlfcn.h>
 #include <nlohmann/json.hpp>
 
@@ -125,13 +124,9 @@ Spec spec_from_options(const av_option_spec* opts) {
 
 ModuleLoader::ModuleLoader(std::vector<std::string> search_path) : path_(std::move(search_path)) {}
 
-// Modules stay mapped until process exit (DESIGN.md B1.5): never dlclose.
-ModuleLoader::~ModuleLoader() {
-  for (auto& m : mods_) {
-    auto* keep = new boost::dll::shared_library(std::move(m->lib));
-    (void)keep;
-  }
-}
+// Modules stay mapped until process exit (DESIGN.md B1.5): the dlopen() handles of
+// load_file are never closed, so dropping the av_module records unloads nothing.
+ModuleLoader::~ModuleLoader() = default;
 
 bool ModuleLoader::load_file(const std::string& path, std::string* err) {
   auto fail = [&](const std::string& msg) {
@@ -140,19 +135,17 @@ bool ModuleLoader::load_file(const std::string& path, std::string* err) {
   };
   auto m = std::make_unique<av_module>();
   m->path = path;
-  // dlopen first so that a failure reports dlerror()'s text (missing symbol, bad ELF...).
-  // The handle is never closed: modules stay mapped (DESIGN.md B1.5).
-  if (!dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL)) {
+  // A failure reports dlerror()'s text (missing symbol, bad ELF...). The handle is never
+  // closed, not even for a refused file: modules stay mapped (DESIGN.md B1.5).
+  m->handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (!m->handle) {
     const char* dl = dlerror();
     return fail("cannot be loaded: " + std::string(dl ? dl : "unknown dlopen error"));
   }
-  boost::system::error_code ec;
-  m->lib.load(boost::dll::fs::path(path),
-              boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local, ec);
-  if (ec) return fail("cannot be loaded: " + ec.message());
-  if (!m->lib.has(AV_MODULE_ENTRY_SYMBOL))
+  void* sym = dlsym(m->handle, AV_MODULE_ENTRY_SYMBOL);
+  if (!sym)
     return fail("no entry symbol 'av_module_entry' (not an Aviary module, or built without AV_MODULE)");
-  auto entry = m->lib.get<const av_module_desc*()>(AV_MODULE_ENTRY_SYMBOL);
+  auto entry = reinterpret_cast<const av_module_desc* (*)()>(sym);
   const av_module_desc* d = entry();
   if (!d) return fail("av_module_entry() returned NULL");
   if (d->struct_size < sizeof(uint32_t) + 4 * sizeof(uint16_t))

@@ -6,7 +6,6 @@
 #include "core/schema.hpp"
 
 #include <aviary/host.h>
-#include <boost/dll/shared_library.hpp>
 
 #include <functional>
 #include <map>
@@ -19,7 +18,7 @@ struct av_module {
   std::string id;
   std::string path;
   av_module_desc desc{};                 // zero-extended copy of the module's descriptor
-  boost::dll::shared_library lib;        // kept mapped until process exit
+  void* handle = nullptr;                // dlopen() handle, never dlclose()d: mapped until exit
   uint32_t load_order = 0;               // 1-based start order (0 = host)
   void* state = nullptr;
   bool started = false;
