@@ -15,6 +15,14 @@ AVIARY = os.environ.get("AVIARY_BIN", "aviary")
 AVIARYCTL = os.environ.get("AVIARYCTL_BIN", "aviaryctl")
 MODULE_PATH = os.environ.get("AVIARY_MODULE_PATH", "")
 
+# What ASan, LSan and UBSan (an AV_SANITIZE=ON build) print on stderr, i.e. into the server's
+# log. UBSan without halt_on_error only prints and goes on (exit code 0), so the log is read.
+SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
+
+
+def sanitizer_lines(text):
+    return [line for line in text.splitlines() if any(m in line for m in SANITIZER_MARKERS)]
+
 
 def free_port():
     with socket.socket() as s:
@@ -93,6 +101,8 @@ modules:
 
     def ctl(self, *args, check=True):
         r = subprocess.run([AVIARYCTL, "--socket", self.sock, *args], capture_output=True, text=True, timeout=30)
+        if sanitizer_lines(r.stderr):
+            raise AssertionError(f"aviaryctl {' '.join(args)}: sanitizer report:\n{r.stderr}")
         if check and r.returncode != 0:
             raise AssertionError(f"aviaryctl {' '.join(args)} -> {r.returncode}: {r.stderr}")
         return r
@@ -109,6 +119,8 @@ modules:
         self.start()
 
     def stop(self, keep=False):
+        """Stops the process with SIGTERM. Raises AssertionError (keeping the files) when it
+        did not exit with 0 or when its log holds a sanitizer report."""
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
@@ -118,6 +130,10 @@ modules:
                 self.proc.wait()
         self.log.close()
         code = self.proc.returncode
+        with open(self.log.name, errors="replace") as f:
+            log = f.read()
+        if code != 0 or sanitizer_lines(log):
+            raise AssertionError(f"aviary exited with {code} on SIGTERM; files kept in {self.dir}; log:\n{log[-20000:]}")
         if keep:
             pass
         elif os.environ.get("AVIARY_E2E_KEEP"):
@@ -131,6 +147,42 @@ modules:
 
     def __exit__(self, *exc):
         self.stop()
+
+
+class PgServer:
+    """A throwaway PostgreSQL on 127.0.0.1 (tests/scripts/pg_start.sh), as a context manager;
+    .rdbms is the value for outgoing_pools.rdbms.default."""
+
+    def __init__(self):
+        here = os.path.dirname(os.path.abspath(__file__))
+        self.script = os.path.join(here, "..", "scripts", "pg_start.sh")
+        self.dir = tempfile.mkdtemp(prefix="aviary-pg-")
+        os.rmdir(self.dir)
+        self.port = free_port()
+        subprocess.run(["sh", self.script, self.dir, str(self.port)], check=True, timeout=120)
+        self.rdbms = (f"{{driver: pgsql, host: 127.0.0.1, port: {self.port}, database: aviary_test, "
+                      f"username: postgres, password: x}}")
+
+    def psql(self, query):
+        cmd = ["runuser", "-u", "postgres", "--"] if os.getuid() == 0 else []
+        cmd += ["psql", "-X", "-A", "-t", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres",
+                "-d", "aviary_test", "-c", query]
+        return subprocess.run(cmd, capture_output=True, text=True, check=True, timeout=30).stdout
+
+    def stop(self):
+        subprocess.run(["sh", self.script, "stop", self.dir], timeout=120)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def want_pg():
+    """True when this run should use PostgreSQL (ctest's *_pgsql registrations set it)."""
+    return os.environ.get("AVIARY_E2E_PG") == "1"
 
 
 class RawClient:
