@@ -53,10 +53,12 @@ class AccountsTest(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        cls.server.stop()
-        if cls.pg_dir:
-            subprocess.run(["sh", PG_START, "stop", cls.pg_dir], timeout=120)
-            subprocess.run(["rm", "-rf", cls.pg_dir])
+        try:
+            cls.server.stop()  # raises on a non-zero exit or a sanitizer report
+        finally:
+            if cls.pg_dir:
+                subprocess.run(["sh", PG_START, "stop", cls.pg_dir], timeout=120)
+                subprocess.run(["rm", "-rf", cls.pg_dir])
 
     def ctl(self, *args):
         return self.server.ctl(*args, check=False)
