@@ -1,0 +1,48 @@
+// mod_presence pure logic: JIDs, the inbound presence decision and XML builders.
+// No host calls here (unit tested).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace presence {
+
+struct Jid {
+  std::string user, server, resource;
+  std::string bare() const { return user.empty() ? server : user + "@" + server; }
+  std::string full() const { return resource.empty() ? bare() : bare() + "/" + resource; }
+};
+// Parses and normalises (ASCII-lowercase localpart and domain) like the host does.
+std::optional<Jid> parse_jid(std::string_view s);
+std::string bare_of(std::string_view s);
+std::string escape(std::string_view s);
+
+// What the recipient's roster says about the sender.
+enum class Sub { unknown, none, to, from, both };  // unknown: roster not in memory / no item
+
+enum class Verdict {
+  not_mine,  // not a presence type this module filters (subscriptions, error...)
+  deliver,
+  drop,
+  probe,     // a probe: answered by the server, never delivered
+};
+
+// Inbound presence of `type` from a sender to a local user (RFC 6121 4.3, 4.4.3, 4.6):
+// probes are the server's; available/unavailable are delivered when they come from the
+// user's own resources, are addressed to a full JID (directed presence), come from a
+// contact the user is subscribed to (to/both) or from a JID the user sent directed
+// presence to; otherwise dropped. An unknown roster delivers (the cache is still loading).
+Verdict inbound(std::string_view type, bool to_full_jid, bool from_self, Sub sub, bool directed_peer);
+
+// Whether presence the user sends to `sub`'s contact must be tracked as directed presence
+// (RFC 6121 4.6.3): yes unless the contact gets the user's broadcasts anyway (from/both) or
+// it is the user's own account.
+bool track_directed(bool to_self, Sub sub);
+
+// <presence type='probe' from='bare' to='contact'/>
+std::string probe_xml(std::string_view from_bare, std::string_view to);
+// <presence type='unavailable' from='full' [to='..']/>
+std::string unavailable_xml(std::string_view from_full, std::string_view to = {});
+
+}  // namespace presence
