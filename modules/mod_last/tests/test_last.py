@@ -1,0 +1,157 @@
+# e2e: also-pgsql
+"""mod_last end to end (XEP-0012): server uptime, 0 while online, seconds since logout with
+the status of the last unavailable presence, unknown users, account removal."""
+import os
+import re
+import socket
+import subprocess
+import time
+import unittest
+
+from harness import PgServer, RawClient, Server, want_pg
+
+def attr_is(xml, name, value):
+    head = xml[:xml.index(">") + 1] if ">" in xml else xml
+    return re.search(rf"""\s{name}=(['"]){re.escape(value)}\1""", head) is not None
+
+
+def next_stanza(c, timeout=10):
+    """The next top-level stanza on a logged-in RawClient (as text)."""
+    end = time.time() + timeout
+    while True:
+        text = c.buf.decode(errors="replace")
+        m = re.search(r"<(iq|message|presence)\b", text)
+        if m:
+            gt = text.find(">", m.start())
+            stop = -1
+            if gt > 0 and text[gt - 1] == "/":
+                stop = gt + 1
+            elif gt > 0:
+                close = text.find(f"</{m.group(1)}>", gt)
+                if close >= 0:
+                    stop = close + len(m.group(1)) + 3
+            if stop > 0:
+                c.buf = text[stop:].encode()
+                return text[m.start():stop]
+        c.s.settimeout(max(0.01, end - time.time()))
+        try:
+            chunk = c.s.recv(65536)
+        except socket.timeout:
+            raise AssertionError(f"timeout waiting for a stanza; got {c.buf[-500:]!r}")
+        if not chunk:
+            raise AssertionError(f"connection closed; got {c.buf[-500:]!r}")
+        c.buf += chunk
+
+
+def wait_iq(c, id_, timeout=10):
+    """Reads stanzas until the IQ with that id; others are kept in c.others."""
+    while True:
+        s = next_stanza(c, timeout)
+        if s.startswith("<iq") and attr_is(s, "id", id_):
+            return s
+        c.__dict__.setdefault("others", []).append(s)
+
+
+Q = "<query xmlns='jabber:iq:last'/>"
+
+
+def seconds(xml):
+    m = re.search(r"""seconds=['"](\d+)['"]""", xml)
+    return int(m.group(1)) if m else None
+
+
+class LastTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.pg = PgServer() if want_pg() else None
+        cls.server = Server(rdbms=cls.pg.rdbms if cls.pg else None, extra_modules="  mod_last: {}\n")
+        for u in ("alice", "bob", "carol"):
+            cls.server.register(u)
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            cls.server.stop()
+        finally:
+            if cls.pg:
+                cls.pg.stop()
+
+    def sql(self, query):
+        if self.pg:
+            return self.pg.psql(query).strip()
+        db = os.path.join(self.server.dir, "data", "aviary.db")
+        return subprocess.run(["sqlite3", db, query], capture_output=True, text=True, check=True,
+                              timeout=30).stdout.strip()
+
+    def wait_sql(self, query, want):
+        for _ in range(100):
+            if self.sql(query) == want:
+                break
+            time.sleep(0.05)
+        self.assertEqual(self.sql(query), want)
+
+    def client(self, user, resource="r1"):
+        c = RawClient(self.server.plain_port).login(user, resource=resource)
+        self.addCleanup(c.close)
+        return c
+
+    def iq(self, c, id_, to=None):
+        to_attr = f" to='{to}'" if to else ""
+        c.send(f"<iq type='get' id='{id_}'{to_attr}>{Q}</iq>")
+        return wait_iq(c, id_)
+
+    def test_server_uptime(self):
+        alice = self.client("alice", "up")
+        r = self.iq(alice, "u1", to="localhost")
+        self.assertTrue(attr_is(r, "type", "result"), r)
+        self.assertTrue(attr_is(r, "from", "localhost"), r)
+        self.assertIsNotNone(seconds(r), r)
+        self.assertLess(seconds(r), 600)
+
+    def test_last_activity_after_logout(self):
+        bob = RawClient(self.server.plain_port).login("bob", resource="b1")
+        bob.send("<presence/>")
+        alice = self.client("alice")
+        r = self.iq(alice, "a1", to="bob@localhost")
+        self.assertTrue(attr_is(r, "type", "result"), r)
+        self.assertEqual(seconds(r), 0, r)
+        bob.send("<presence type='unavailable'><status>Heading home &amp; away</status></presence>")
+        bob.close()
+        self.wait_sql("SELECT state FROM last WHERE username = 'bob'", "Heading home & away")
+        time.sleep(1.1)
+        r = self.iq(alice, "a2", to="bob@localhost")
+        self.assertTrue(attr_is(r, "type", "result"), r)
+        self.assertTrue(attr_is(r, "from", "bob@localhost"), r)
+        self.assertGreaterEqual(seconds(r), 1, r)
+        self.assertLess(seconds(r), 60, r)
+        self.assertIn("Heading home &amp; away", r)
+        # A disconnect without unavailable presence is recorded too, with no status.
+        bob = RawClient(self.server.plain_port).login("bob", resource="b2")
+        bob.send("<presence/>")
+        r = self.iq(bob, "b0")  # own account, no 'to': online
+        self.assertEqual(seconds(r), 0, r)
+        bob.close()
+        self.wait_sql("SELECT state FROM last WHERE username = 'bob'", "")
+        r = self.iq(alice, "a3", to="bob@localhost")
+        self.assertLess(seconds(r), 60, r)
+        self.assertNotIn("Heading", r)
+
+    def test_unknown_user(self):
+        alice = self.client("alice", "unk")
+        r = self.iq(alice, "n1", to="nobody@localhost")
+        self.assertTrue(attr_is(r, "type", "error"), r)
+        self.assertIn("<service-unavailable", r)
+
+    def test_account_removal(self):
+        self.server.register("dave")
+        dave = RawClient(self.server.plain_port).login("dave", resource="d")
+        dave.send("<presence/>")
+        dave.send("<presence type='unavailable'/>")
+        dave.close()
+        self.wait_sql("SELECT COUNT(*) FROM last WHERE username = 'dave'", "1")
+        self.server.ctl("account", "removeUser", "--user", "dave@localhost")
+        self.wait_sql("SELECT COUNT(*) FROM last WHERE username = 'dave'", "0")
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

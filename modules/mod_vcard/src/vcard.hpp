@@ -1,0 +1,31 @@
+// mod_vcard pure logic: request checks and SQL text per dialect (no host calls).
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace vcard {
+
+inline constexpr std::string_view kNs = "vcard-temp";
+inline constexpr const char* kEmpty = "<vCard xmlns='vcard-temp'/>";
+
+// The bare form of a JID ("u@d/r" -> "u@d").
+std::string bare(std::string_view jid);
+
+enum class Verdict { ok, bad_request, not_acceptable, forbidden };
+
+// An IQ set: payload name must be vCard, the requester must be the owner, the serialized
+// vCard at most max_size bytes (0 = no limit).
+Verdict check_set(std::string_view payload_name, std::string_view from_full, std::string_view to,
+                  size_t vcard_bytes, size_t max_size);
+// An IQ get: payload name must be vCard (anyone may read anyone's vCard).
+Verdict check_get(std::string_view payload_name);
+
+// SQL (dialect numbers are av_sql_dialect: 1 sqlite, 2 pgsql, 3 mysql).
+const char* schema_sql(int dialect);
+const char* upsert_sql(int dialect);  // params: username, server, vcard
+inline constexpr const char* kSelectSql = "SELECT vcard FROM vcard WHERE server = ? AND username = ?";
+inline constexpr const char* kDeleteSql = "DELETE FROM vcard WHERE server = ? AND username = ?";
+
+}  // namespace vcard

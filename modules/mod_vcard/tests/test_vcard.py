@@ -1,0 +1,155 @@
+# e2e: also-pgsql
+"""mod_vcard end to end (XEP-0054): round trip, another user's vCard readable but not
+writable, errors, size limit, account removal deletes the row.
+"""
+import os
+import re
+import socket
+import subprocess
+import time
+import unittest
+
+from harness import PgServer, RawClient, Server, want_pg
+
+MODS = "  mod_vcard: {max_vcard_size: 2000}\n"
+
+
+def attr_is(xml, name, value):
+    head = xml[:xml.index(">") + 1] if ">" in xml else xml
+    return re.search(rf"""\s{name}=(['"]){re.escape(value)}\1""", head) is not None
+
+
+def next_stanza(c, timeout=10):
+    """The next top-level stanza on a logged-in RawClient (as text)."""
+    end = time.time() + timeout
+    while True:
+        text = c.buf.decode(errors="replace")
+        m = re.search(r"<(iq|message|presence)\b", text)
+        if m:
+            gt = text.find(">", m.start())
+            stop = -1
+            if gt > 0 and text[gt - 1] == "/":
+                stop = gt + 1
+            elif gt > 0:
+                close = text.find(f"</{m.group(1)}>", gt)
+                if close >= 0:
+                    stop = close + len(m.group(1)) + 3
+            if stop > 0:
+                c.buf = text[stop:].encode()
+                return text[m.start():stop]
+        c.s.settimeout(max(0.01, end - time.time()))
+        try:
+            chunk = c.s.recv(65536)
+        except socket.timeout:
+            raise AssertionError(f"timeout waiting for a stanza; got {c.buf[-500:]!r}")
+        if not chunk:
+            raise AssertionError(f"connection closed; got {c.buf[-500:]!r}")
+        c.buf += chunk
+
+
+def wait_iq(c, id_, timeout=10):
+    """Reads stanzas until the IQ with that id; others are kept in c.others."""
+    while True:
+        s = next_stanza(c, timeout)
+        if s.startswith("<iq") and attr_is(s, "id", id_):
+            return s
+        c.__dict__.setdefault("others", []).append(s)
+
+
+class VcardTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.pg = PgServer() if want_pg() else None
+        cls.server = Server(rdbms=cls.pg.rdbms if cls.pg else None, extra_modules=MODS)
+        for u in ("alice", "bob", "carol"):
+            cls.server.register(u)
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            cls.server.stop()
+        finally:
+            if cls.pg:
+                cls.pg.stop()
+
+    def sql(self, query):
+        if self.pg:
+            return self.pg.psql(query).strip()
+        db = os.path.join(self.server.dir, "data", "aviary.db")
+        return subprocess.run(["sqlite3", db, query], capture_output=True, text=True, check=True,
+                              timeout=30).stdout.strip()
+
+    def client(self, user, resource="r1"):
+        c = RawClient(self.server.plain_port).login(user, resource=resource)
+        self.addCleanup(c.close)
+        return c
+
+    def iq(self, c, body, id_, type_="get", to=None):
+        to_attr = f" to='{to}'" if to else ""
+        c.send(f"<iq type='{type_}' id='{id_}'{to_attr}>{body}</iq>")
+        return wait_iq(c, id_)
+
+    def test_round_trip_and_others(self):
+        alice = self.client("alice")
+        card = "<vCard xmlns='vcard-temp'><FN>Alice Liddell</FN><NICKNAME>al</NICKNAME></vCard>"
+        r = self.iq(alice, card, "s1", "set")
+        self.assertTrue(attr_is(r, "type", "result"), r)
+        r = self.iq(alice, "<vCard xmlns='vcard-temp'/>", "g1")
+        self.assertTrue(attr_is(r, "type", "result"), r)
+        self.assertIn("<FN>Alice Liddell</FN>", r)
+        r = self.iq(alice, "<vCard xmlns='vcard-temp'/>", "g2", to="alice@localhost")
+        self.assertIn("<NICKNAME>al</NICKNAME>", r)
+        # Update replaces.
+        self.iq(alice, "<vCard xmlns='vcard-temp'><FN>Alice</FN></vCard>", "s2", "set", to="alice@localhost")
+        r = self.iq(alice, "<vCard xmlns='vcard-temp'/>", "g3")
+        self.assertIn("<FN>Alice</FN>", r)
+        self.assertNotIn("NICKNAME", r)
+
+        bob = self.client("bob")
+        r = self.iq(bob, "<vCard xmlns='vcard-temp'/>", "b1", to="alice@localhost")
+        self.assertTrue(attr_is(r, "type", "result"), r)
+        self.assertTrue(attr_is(r, "from", "alice@localhost"), r)
+        self.assertIn("<FN>Alice</FN>", r)
+        r = self.iq(bob, "<vCard xmlns='vcard-temp'><FN>Mallory</FN></vCard>", "b2", "set", to="alice@localhost")
+        self.assertTrue(attr_is(r, "type", "error"), r)
+        self.assertIn("<forbidden", r)
+        r = self.iq(alice, "<vCard xmlns='vcard-temp'/>", "g4")
+        self.assertIn("<FN>Alice</FN>", r)
+
+        # Bob has none yet: an empty vCard; nobody does not exist: service-unavailable.
+        r = self.iq(bob, "<vCard xmlns='vcard-temp'/>", "b3")
+        self.assertTrue(attr_is(r, "type", "result"), r)
+        self.assertRegex(r, r"<vCard xmlns=(['\"])vcard-temp\1\s*/>")
+        r = self.iq(bob, "<vCard xmlns='vcard-temp'/>", "b4", to="nobody@localhost")
+        self.assertTrue(attr_is(r, "type", "error"), r)
+        self.assertIn("<service-unavailable", r)
+
+    def test_errors(self):
+        carol = self.client("carol")
+        r = self.iq(carol, "<PHOTO xmlns='vcard-temp'/>", "e1", "set")
+        self.assertIn("<bad-request", r)
+        r = self.iq(carol, "<PHOTO xmlns='vcard-temp'/>", "e2")
+        self.assertIn("<bad-request", r)
+        big = "<vCard xmlns='vcard-temp'><DESC>" + "x" * 3000 + "</DESC></vCard>"
+        r = self.iq(carol, big, "e3", "set")
+        self.assertTrue(attr_is(r, "type", "error"), r[:300])
+        self.assertIn("<not-acceptable", r)
+        self.assertEqual(self.sql("SELECT COUNT(*) FROM vcard WHERE username = 'carol'"), "0")
+
+    def test_account_removal(self):
+        self.server.register("dave")
+        dave = self.client("dave")
+        r = self.iq(dave, "<vCard xmlns='vcard-temp'><FN>Dave</FN></vCard>", "d1", "set")
+        self.assertTrue(attr_is(r, "type", "result"), r)
+        self.assertEqual(self.sql("SELECT COUNT(*) FROM vcard WHERE username = 'dave'"), "1")
+        dave.close()
+        self.server.ctl("account", "removeUser", "--user", "dave@localhost")
+        for _ in range(100):
+            if self.sql("SELECT COUNT(*) FROM vcard WHERE username = 'dave'") == "0":
+                break
+            time.sleep(0.05)
+        self.assertEqual(self.sql("SELECT COUNT(*) FROM vcard WHERE username = 'dave'"), "0")
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
