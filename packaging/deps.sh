@@ -3,8 +3,8 @@
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 pkgs=(g++ cmake ninja-build ccache pkg-config libboost-dev libboost-system-dev libboost-filesystem-dev
-      librapidxml-dev libsoci-dev libsqlite3-dev libpq-dev libyaml-cpp-dev libssl-dev libspdlog-dev
-      libfmt-dev nlohmann-json3-dev catch2 openssl binutils python3-slixmpp postgresql sqlite3
+      librapidxml-dev libsoci-dev libsqlite3-dev libpq-dev libmariadb-dev libyaml-cpp-dev libssl-dev libspdlog-dev
+      libfmt-dev nlohmann-json3-dev catch2 openssl binutils python3-slixmpp postgresql mariadb-server sqlite3
       abigail-tools)
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

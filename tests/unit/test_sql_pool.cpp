@@ -3,6 +3,9 @@
 // starts a throwaway server). The reconnect tests also need shell commands that act on that
 // server: AVIARY_TEST_PG_RESTART ("tests/scripts/pg_start.sh restart DIR"), and for the
 // server-down case AVIARY_TEST_PG_STOP / AVIARY_TEST_PG_START ("... stop DIR", "... start DIR").
+// MySQL/MariaDB likewise: AVIARY_TEST_MYSQL ("host=127.0.0.1 port=P dbname=aviary_test
+// user=aviary password=...", no whitespace in values) and AVIARY_TEST_MYSQL_{RESTART,STOP,START},
+// set by tests/scripts/with_mariadb.sh around a server from tests/scripts/mariadb_start.sh.
 #include "ext/sql_pool.hpp"
 
 #include <catch2/catch.hpp>
@@ -228,11 +231,12 @@ SqlPoolConfig sqlite_cfg(const std::string& file, size_t max_queue = 10000) {
   return c;
 }
 
-std::optional<SqlPoolConfig> pg_cfg() {
-  const char* env = std::getenv("AVIARY_TEST_PG");
+// A pool config from "key=value ..." in the environment variable `var`.
+std::optional<SqlPoolConfig> env_cfg(const char* var, const char* driver) {
+  const char* env = std::getenv(var);
   if (!env || !*env) return std::nullopt;
   SqlPoolConfig c;
-  c.driver = "pgsql";
+  c.driver = driver;
   c.workers = 3;
   c.connect_timeout_s = 5;
   std::istringstream in(env);
@@ -249,6 +253,11 @@ std::optional<SqlPoolConfig> pg_cfg() {
   }
   return c;
 }
+
+std::optional<SqlPoolConfig> pg_cfg() { return env_cfg("AVIARY_TEST_PG", "pgsql"); }
+std::optional<SqlPoolConfig> mysql_cfg() { return env_cfg("AVIARY_TEST_MYSQL", "mysql"); }
+
+enum class Db { sqlite, pg, my };
 
 // An open pool set plus its executors; the pool is found through the C table.
 struct Env {
@@ -269,7 +278,10 @@ struct Env {
 std::string table_name() { return "av_test_" + std::to_string(::getpid()); }
 
 // The cases every backend must pass identically.
-void core_cases(av_sql_pool* p, bool pg) {
+void core_cases(av_sql_pool* p, Db db) {
+  auto says = [db](const char* sqlite, const char* pg, const char* my) {
+    return db == Db::sqlite ? sqlite : db == Db::pg ? pg : my;
+  };
   const std::string t = table_name();
   q(p, "DROP TABLE IF EXISTS " + t);
   Res r = q(p, "CREATE TABLE " + t + " (id INTEGER PRIMARY KEY, name TEXT NOT NULL, note TEXT, big BIGINT)");
@@ -344,12 +356,12 @@ void core_cases(av_sql_pool* p, bool pg) {
     CHECK(r.st == AV_E_IO);
     REQUIRE(r.error);
     INFO(*r.error);
-    CHECK(r.error->find(pg ? "duplicate key" : "UNIQUE constraint failed") != std::string::npos);
+    CHECK(r.error->find(says("UNIQUE constraint failed", "duplicate key", "Duplicate entry")) != std::string::npos);
     CHECK(r.rows.empty());
     r = q(p, ins, {"7", std::nullopt, std::nullopt, std::nullopt});  // NOT NULL
     CHECK(r.st == AV_E_IO);
     REQUIRE(r.error);
-    CHECK(r.error->find(pg ? "null value" : "NOT NULL") != std::string::npos);
+    CHECK(r.error->find(says("NOT NULL", "null value", "cannot be null")) != std::string::npos);
     // The connection is still usable afterwards.
     r = q(p, "SELECT count(*) FROM " + t);
     REQUIRE_OK(r);
@@ -360,7 +372,8 @@ void core_cases(av_sql_pool* p, bool pg) {
     r = q(p, "SELEC 1");
     CHECK(r.st == AV_E_IO);
     REQUIRE(r.error);
-    CHECK(r.error->find("syntax error") != std::string::npos);
+    INFO(*r.error);
+    CHECK(r.error->find(says("syntax error", "syntax error", "error in your SQL syntax")) != std::string::npos);
     r = q(p, "SELECT * FROM no_such_table_here");
     CHECK(r.st == AV_E_IO);
     REQUIRE(r.error);
@@ -508,6 +521,45 @@ TEST_CASE("sql translate: '?' outside quotes and comments becomes :pN", "[sql]")
   CHECK(err.find("NUL") != std::string::npos);
 }
 
+TEST_CASE("sql translate: MySQL quoting; '?' stays, its offset is recorded", "[sql]") {
+  using aviary::sql_detail::Dialect;
+  using aviary::sql_detail::Translated;
+  using aviary::sql_detail::translate;
+  Translated t;
+  std::string err;
+  REQUIRE(translate("SELECT a FROM t WHERE b = ? AND c=?", Dialect::mysql, &t, &err));
+  CHECK(t.sql == "SELECT a FROM t WHERE b = ? AND c=?");
+  CHECK(t.placeholders == 2);
+  CHECK(t.holes == std::vector<size_t>{26, 34});
+  CHECK_FALSE(t.multiple);
+  // '...' and "..." are strings with backslash escapes and doubled quotes; `...` identifiers.
+  REQUIRE(translate("SELECT 'it\\'s ?', \"a\\\"?\"\"?\", 'x\\\\', ?, `c?``?`, ':p0'", Dialect::mysql, &t, &err));
+  CHECK(t.sql == "SELECT 'it\\'s ?', \"a\\\"?\"\"?\", 'x\\\\', ?, `c?``?`, ':p0'");
+  CHECK(t.placeholders == 1);
+  CHECK(t.holes == std::vector<size_t>{36});
+  // Comments: #, "-- " (not "--" before a non-space: 1--1 is arithmetic), /* */ not nested;
+  // executable comments and hints are kept.
+  REQUIRE(translate("SELECT ? # a ?\n, 1--1, ? -- b ?\n, /* ? /* ? */ ? /*! ? */ /*+ ? */ /*M!100000 ? */--", Dialect::mysql, &t, &err));
+  CHECK(t.sql == "SELECT ?  \n, 1--1, ?  \n,   ? /*! ? */ /*+ ? */ /*M!100000 ? */ ");
+  CHECK(t.placeholders == 3);
+  CHECK(t.holes == std::vector<size_t>{7, 19, 27});
+  // No ":pN", no "::" spacing: MySQL text never goes through SOCI's ":name" scan.
+  REQUIRE(translate("SELECT @x:=?, ?:?", Dialect::mysql, &t, &err));
+  CHECK(t.sql == "SELECT @x:=?, ?:?");
+  CHECK(t.placeholders == 3);
+  // Not MySQL syntax: [..] and $$..$$ mean nothing special; E'' is a plain string.
+  REQUIRE(translate("SELECT [?], $$?$$, E'\\'?'", Dialect::mysql, &t, &err));
+  CHECK(t.placeholders == 2);
+  // Scripts.
+  REQUIRE(translate("CREATE TABLE a(x int); # done\n", Dialect::mysql, &t, &err));
+  CHECK_FALSE(t.multiple);
+  REQUIRE(translate("SELECT ';', \";\", `;`; SELECT 2", Dialect::mysql, &t, &err));
+  CHECK(t.multiple);
+  REQUIRE(translate("SELECT 'a\\';'", Dialect::mysql, &t, &err));  // one string: a';
+  CHECK_FALSE(t.multiple);
+  CHECK_FALSE(translate(std::string_view("SELECT ?\0", 9), Dialect::mysql, &t, &err));
+}
+
 TEST_CASE("sql open: configuration errors are clear", "[sql]") {
   TestExecutors ex;
   TempDir dir;
@@ -516,9 +568,33 @@ TEST_CASE("sql open: configuration errors are clear", "[sql]") {
     SqlPools pools(ex);
     SqlPoolConfig c;
     c.driver = "mysql";
-    c.database = "x";
+    c.host = "127.0.0.1";
+    c.port = 1;  // nothing listens there
+    c.database = "aviary";
+    c.username = "u";
+    c.password = "it's a \\ pass";  // quoted for SOCI's connection string
+    c.connect_timeout_s = 2;
     CHECK_FALSE(pools.open({c}, &err));
-    CHECK(err == "outgoing_pools.rdbms.default: driver mysql is not built in yet");
+    INFO(err);
+    CHECK(err.rfind("outgoing_pools.rdbms.default: cannot connect to MySQL at 127.0.0.1:1 (database aviary): ", 0) == 0);
+    CHECK(err.find("Malformed") == std::string::npos);
+    CHECK(err.find('\n') == std::string::npos);
+    c.database = "";
+    CHECK_FALSE(pools.open({c}, &err));
+    CHECK(err == "outgoing_pools.rdbms.default: database is not set");
+  }
+  {
+    // Port 0 is the driver's default. 127.0.0.2 is loopback too, where no server listens.
+    SqlPools pools(ex);
+    SqlPoolConfig c;
+    c.driver = "mysql";
+    c.host = "127.0.0.2";
+    c.database = "aviary";
+    c.connect_timeout_s = 2;
+    if (!pools.open({c}, &err)) {
+      INFO(err);
+      CHECK(err.rfind("outgoing_pools.rdbms.default: cannot connect to MySQL at 127.0.0.2:3306 (database aviary): ", 0) == 0);
+    }
   }
   {
     SqlPools pools(ex);
@@ -575,7 +651,7 @@ TEST_CASE("sql open: configuration errors are clear", "[sql]") {
 TEST_CASE("sql sqlite: core behaviour", "[sql]") {
   TempDir dir;
   Env env(sqlite_cfg(dir.path + "/core.db"));
-  core_cases(env.p, false);
+  core_cases(env.p, Db::sqlite);
 }
 
 TEST_CASE("sql sqlite: values keep their exact text", "[sql]") {
@@ -721,7 +797,7 @@ TEST_CASE("sql pgsql: core behaviour", "[sql][pg]") {
   }
   Env env(*cfg);
   CHECK(g_x->dialect(env.p) == AV_SQL_PGSQL);
-  core_cases(env.p, true);
+  core_cases(env.p, Db::pg);
 }
 
 TEST_CASE("sql pgsql: every type comes back as the server's text", "[sql][pg]") {
@@ -845,6 +921,186 @@ TEST_CASE("sql pgsql: a query while the server is down fails, the next one after
   INFO(*r.error);
   CHECK(r.error->find("reconnecting failed") != std::string::npos);
   r = qs(env.p, "SELECT 1");  // a session left without a backend reconnects too
+  REQUIRE_OK(r);
+  REQUIRE_OK(q(env.p, "SELECT 2"));
+}
+
+TEST_CASE("sql mysql: core behaviour", "[sql][mysql]") {
+  auto cfg = mysql_cfg();
+  if (!cfg) {
+    WARN("skipped: AVIARY_TEST_MYSQL not set");
+    return;
+  }
+  Env env(*cfg);
+  CHECK(g_x->dialect(env.p) == AV_SQL_MYSQL);
+  core_cases(env.p, Db::my);
+}
+
+TEST_CASE("sql mysql: values keep their exact text", "[sql][mysql]") {
+  auto cfg = mysql_cfg();
+  if (!cfg) {
+    WARN("skipped: AVIARY_TEST_MYSQL not set");
+    return;
+  }
+  Env env(*cfg);
+  av_sql_pool* p = env.p;
+  Res r = q(p,
+            "SELECT CAST('12345678901234567890.000000001' AS DECIMAL(30,9)), TRUE, 1.5e0, "
+            "CAST('2024-02-29 23:59:58.123456' AS DATETIME(6)), X'00ff', 18446744073709551615, "
+            "-9223372036854775808, NULL, '', _utf8mb4'\xF0\x9F\x90\xA6'");
+  REQUIRE_OK(r);
+  REQUIRE(r.rows.size() == 1);
+  CHECK(r.rows[0] == Row{"12345678901234567890.000000001", "1", "1.5", "2024-02-29 23:59:58.123456",
+                         std::string("\0\xff", 2), "18446744073709551615", "-9223372036854775808", std::nullopt, "",
+                         "\xF0\x9F\x90\xA6"});
+  // Parameters are quoted literals: backslashes, quotes, '?', comment markers and ';' inside
+  // are data; the server converts them from their context.
+  const std::string t = table_name() + "_v";
+  REQUIRE_OK(q(p, "DROP TABLE IF EXISTS " + t));
+  REQUIRE_OK(q(p, "CREATE TABLE " + t +
+                      " (e ENUM('happy', 'sad'), d DECIMAL(10,2), ts DATETIME(3), b VARBINARY(16), u TEXT,"
+                      " n BIGINT UNSIGNED) CHARACTER SET utf8mb4"));
+  const std::string tricky = "it's \\ \"q\" ? -- # /* ; \xF0\x9F\x90\xA6 \\'";
+  r = q(p, "INSERT INTO " + t + " VALUES (?, ?, ?, ?, ?, ?)",
+        {"sad", "3.5", "2024-01-02 03:04:05.678", std::string("a\\b'c\x01\x7f", 7), tricky, "18446744073709551615"});
+  REQUIRE_OK(r);
+  CHECK(r.affected == 1);
+  r = q(p, "SELECT e, d, ts, b, u, n FROM " + t + " WHERE u = ?", {tricky});
+  REQUIRE_OK(r);
+  REQUIRE(r.rows.size() == 1);
+  CHECK(r.rows[0] == Row{"sad", "3.50", "2024-01-02 03:04:05.678", std::string("a\\b'c\x01\x7f", 7), tricky,
+                         "18446744073709551615"});
+  r = q(p, "SELECT ? + 1, ? IS NULL, CONCAT(?, ':p0')", {"41", std::nullopt, "x"});
+  REQUIRE_OK(r);
+  CHECK(r.rows[0] == Row{"42", "1", "x:p0"});
+  // MySQL quoting and comments around placeholders.
+  r = q(p, "SELECT 'it\\'s ?', \"dq \\\" ?\", `c?` FROM (SELECT ? AS `c?`) x # ?\n WHERE 1--1 = 2 -- ?", {"z"});
+  REQUIRE_OK(r);
+  REQUIRE(r.rows.size() == 1);
+  CHECK(r.rows[0] == Row{"it's ?", "dq \" ?", "z"});
+  r = q(p, "SELECT 1 /*! + 1 */, @av_x := ?", {"7"});  // executable comment: kept
+  REQUIRE_OK(r);
+  CHECK(r.rows[0] == Row{"2", "7"});
+  REQUIRE_OK(q(p, "DROP TABLE " + t));
+  // The session's sql_mode keeps the default string syntax.
+  r = q(p, "SELECT FIND_IN_SET('ANSI_QUOTES', @@SESSION.sql_mode), FIND_IN_SET('NO_BACKSLASH_ESCAPES', @@SESSION.sql_mode)");
+  REQUIRE_OK(r);
+  CHECK(r.rows[0] == Row{"0", "0"});
+}
+
+TEST_CASE("sql mysql: scripts and transactions", "[sql][mysql]") {
+  auto cfg = mysql_cfg();
+  if (!cfg) {
+    WARN("skipped: AVIARY_TEST_MYSQL not set");
+    return;
+  }
+  Env env(*cfg);
+  av_sql_pool* p = env.p;
+  const std::string t = table_name() + "_s";
+  Res r = qs(p, "DROP TABLE IF EXISTS " + t + "; CREATE TABLE " + t + " (id int PRIMARY KEY) ENGINE=InnoDB; # script\n");
+  REQUIRE_OK(r);
+  r = q(p, "BEGIN; INSERT INTO " + t + " VALUES (1); INSERT INTO " + t + " VALUES (2); COMMIT;");
+  REQUIRE_OK(r);
+  r = q(p, "BEGIN; INSERT INTO " + t + " VALUES (3); INSERT INTO " + t + " VALUES (1); COMMIT;");
+  CHECK(r.st == AV_E_IO);
+  REQUIRE(r.error);
+  CHECK(r.error->find("Duplicate entry") != std::string::npos);
+  // Each of the 3 connections gets a query: none is left in the half-done transaction.
+  for (int i = 0; i < 6; ++i) {
+    r = q(p, "SELECT count(*) FROM " + t);
+    REQUIRE_OK(r);
+    CHECK(r.rows[0][0] == Param("2"));
+  }
+  r = q(p, "BEGIN");
+  CHECK(r.st == AV_E_IO);
+  REQUIRE(r.error);
+  CHECK(r.error->find("transaction") != std::string::npos);
+  r = q(p, "START TRANSACTION");
+  CHECK(r.st == AV_E_IO);
+  r = q(p, "INSERT INTO " + t + " VALUES (?)", {"4"});
+  REQUIRE_OK(r);
+  r = q(p, "ROLLBACK");  // nothing to roll back (MySQL does not mind)
+  CHECK(q(p, "SELECT count(*) FROM " + t).rows[0][0] == Param("3"));
+  // A script returns the rows of its last result set and the last statement's count.
+  r = q(p, "SELECT 1; SELECT id, id * 2 FROM " + t + " WHERE id = 4");
+  REQUIRE_OK(r);
+  CHECK(r.cols == 2);
+  REQUIRE(r.rows.size() == 1);
+  CHECK(r.rows[0] == Row{"4", "8"});
+  r = q(p, "DELETE FROM " + t + " WHERE id = 4; UPDATE " + t + " SET id = id + 10");
+  REQUIRE_OK(r);
+  CHECK(r.affected == 2);
+  CHECK(r.rows.empty());
+  // Several statements only run as a parameterless script: a parameter cannot smuggle one in.
+  r = q(p, "SELECT ?", {"1'; DROP TABLE " + t + "; SELECT '"});
+  REQUIRE_OK(r);
+  CHECK(r.rows[0][0] == Param("1'; DROP TABLE " + t + "; SELECT '"));
+  REQUIRE_OK(q(p, "DROP TABLE " + t));
+}
+
+TEST_CASE("sql mysql: a restarted server is reconnected transparently", "[sql][mysql]") {
+  auto cfg = mysql_cfg();
+  const char* restart = std::getenv("AVIARY_TEST_MYSQL_RESTART");
+  if (!cfg || !restart || !*restart) {
+    WARN("skipped: AVIARY_TEST_MYSQL or AVIARY_TEST_MYSQL_RESTART not set");
+    return;
+  }
+  cfg->workers = 2;
+  Env env(*cfg);
+  av_sql_pool* p = env.p;
+  // Use both connections before the restart.
+  Sink s;
+  for (int i = 0; i < 8; ++i) REQUIRE(submit(p, "SELECT SLEEP(0.05), 1", {}, AV_EXEC_MAIN, Sink::done, &s) == AV_OK);
+  REQUIRE(s.wait(8));
+  for (auto& g : s.got) CHECK(g.st == AV_OK);
+  // A session variable marks the connection query_sync uses (the last idle one, again).
+  REQUIRE_OK(qs(p, "SET @av_mark = 'old'"));
+  Res r = qs(p, "SELECT @av_mark");
+  REQUIRE_OK(r);
+  REQUIRE(r.rows[0][0] == Param("old"));
+
+  REQUIRE(std::system(restart) == 0);
+
+  for (int i = 0; i < 6; ++i) {
+    r = q(p, "SELECT 40 + ?", {"2"});
+    REQUIRE_OK(r);
+    CHECK(r.rows[0][0] == Param("42"));
+  }
+  r = qs(p, "SELECT @av_mark IS NULL, FIND_IN_SET('ANSI_QUOTES', @@SESSION.sql_mode)");
+  REQUIRE_OK(r);
+  CHECK(r.rows[0] == Row{"1", "0"});  // a new connection, set up like the first
+  // Both connections (sequential queries reuse one), used concurrently.
+  Sink s2;
+  for (int i = 0; i < 8; ++i)
+    REQUIRE(submit(p, "SELECT SLEEP(0.05), ?", {std::to_string(i)}, AV_EXEC_MAIN, Sink::done, &s2) == AV_OK);
+  REQUIRE(s2.wait(8));
+  for (auto& g : s2.got) {
+    INFO(g.error.value_or(""));
+    CHECK(g.st == AV_OK);
+  }
+}
+
+TEST_CASE("sql mysql: a query while the server is down fails, the next one after it is back works",
+          "[sql][mysql]") {
+  auto cfg = mysql_cfg();
+  const char* stop = std::getenv("AVIARY_TEST_MYSQL_STOP");
+  const char* start = std::getenv("AVIARY_TEST_MYSQL_START");
+  if (!cfg || !stop || !*stop || !start || !*start) {
+    WARN("skipped: AVIARY_TEST_MYSQL, AVIARY_TEST_MYSQL_STOP or AVIARY_TEST_MYSQL_START not set");
+    return;
+  }
+  cfg->workers = 1;
+  Env env(*cfg);
+  REQUIRE_OK(q(env.p, "SELECT 1"));
+  REQUIRE(std::system(stop) == 0);
+  Res r = q(env.p, "SELECT 1");
+  bool started = std::system(start) == 0;  // before any REQUIRE can leave the server down
+  REQUIRE(started);
+  CHECK(r.st == AV_E_IO);
+  REQUIRE(r.error);
+  INFO(*r.error);
+  CHECK(r.error->find("reconnecting failed") != std::string::npos);
+  r = qs(env.p, "SELECT 1");  // a session left without a connection reconnects too
   REQUIRE_OK(r);
   REQUIRE_OK(q(env.p, "SELECT 2"));
 }

@@ -6,7 +6,7 @@
 // then hands the result to the done callback through Executors::post. query_sync borrows a
 // session the same way on the caller's thread.
 //
-// Results are read as text on both backends, whatever the column types:
+// Results are read as text on every backend, whatever the column types:
 //  - SQLite: every column is bound as `into(std::string, indicator)`, which SOCI's SQLite
 //    backend fills from sqlite3_column_text(). (soci::row is not used: it types columns from
 //    their declared type, reads an INTEGER column through sqlite3_column_int, which truncates
@@ -16,17 +16,29 @@
 //    numeric, timestamptz, bool, enum, array, uuid, bytea (hex) ... come back exactly as the
 //    server prints them. (soci::row would turn numeric into double, timestamps into std::tm,
 //    and refuses enums and arrays as "unknown data type".)
+//  - MySQL/MariaDB: SOCI only opens (and reopens) the connection. Statements go straight to
+//    the client library on the session's MYSQL handle: the parameters are spliced into the
+//    text as quoted literals escaped by mysql_real_escape_string() (what SOCI's MySQL
+//    backend does too, and what the text protocol needs to return every value as the
+//    server prints it), mysql_real_query() runs it, and each result set is read from
+//    mysql_store_result() row by row with the lengths (binary values keep their NUL bytes).
+//    SOCI's own statement would scan the text for ":name" knowing only '...' quotes, and
+//    would not run scripts.
 #include "ext/sql_pool.hpp"
 
 #if defined(__has_include)
 #if !__has_include(<libpq-fe.h>)
 #error "sql_pool.cpp needs libpq-fe.h (via soci-postgresql.h): add /usr/include/postgresql to the include path"
 #endif
+#if !__has_include(<mysql.h>)
+#error "sql_pool.cpp needs mysql.h (via soci-mysql.h): add /usr/include/mariadb (libmariadb-dev) to the include path"
+#endif
 #endif
 
 #include <soci/soci.h>
 #include <soci/sqlite3/soci-sqlite3.h>
 #include <soci/postgresql/soci-postgresql.h>
+#include <soci/mysql/soci-mysql.h>
 
 #include <pthread.h>
 #include <sys/stat.h>
@@ -47,8 +59,9 @@
 namespace {
 
 struct Job {
-  std::string sql;  // translated (":pN" placeholders)
+  std::string sql;  // translated (":pN" placeholders; MySQL: '?' at holes)
   bool multiple = false;
+  std::vector<size_t> holes;  // MySQL only
   std::vector<std::string> params;
   std::vector<soci::indicator> nulls;  // i_null where the av_str had ptr == NULL
   av_executor reply_on = 0;
@@ -76,7 +89,9 @@ struct av_sql_result {
 struct av_sql_pool {
   aviary::SqlPoolConfig cfg;
   aviary::Executors* ex = nullptr;
-  bool pg = false;
+  aviary::sql_detail::Dialect dialect = aviary::sql_detail::Dialect::sqlite;
+  bool pg() const { return dialect == aviary::sql_detail::Dialect::pgsql; }
+  bool my() const { return dialect == aviary::sql_detail::Dialect::mysql; }
 
   std::mutex mu;
   std::condition_variable job_cv;   // a job was queued, or stopping was set
@@ -142,13 +157,15 @@ std::string_view dollar_tag(std::string_view s, size_t i) {
 
 }  // namespace
 
-bool translate(std::string_view in, bool pgsql, Translated* out, std::string* err) {
+bool translate(std::string_view in, Dialect d, Translated* out, std::string* err) {
   if (in.find('\0') != std::string_view::npos) {
     *err = "SQL text contains a NUL byte";
     return false;
   }
+  const bool pgsql = d == Dialect::pgsql, mysql = d == Dialect::mysql, sqlite = d == Dialect::sqlite;
   std::string o;
   o.reserve(in.size() + 16);
+  std::vector<size_t> holes;
   size_t n = in.size(), ph = 0;
   bool after_semicolon = false, multiple = false;
   auto content = [&] {
@@ -158,7 +175,29 @@ bool translate(std::string_view in, bool pgsql, Translated* out, std::string* er
   while (i < n) {
     char c = in[i];
     char next = i + 1 < n ? in[i + 1] : '\0';
-    if (c == '\'') {
+    if (mysql && (c == '\'' || c == '"')) {
+      // MySQL strings: '...' and "..." (without ANSI_QUOTES, which the pool turns off), a
+      // doubled quote or a backslash escape (NO_BACKSLASH_ESCAPES is turned off too) inside.
+      // Copied as they are: MySQL text never goes through SOCI's ":name" scan.
+      content();
+      size_t j = i + 1;
+      for (; j < n; ++j) {
+        if (in[j] == '\\') {
+          ++j;
+          continue;
+        }
+        if (in[j] == c) {
+          if (j + 1 < n && in[j + 1] == c) {
+            ++j;
+            continue;
+          }
+          break;
+        }
+      }
+      size_t end = j < n ? j + 1 : n;
+      o.append(in.substr(i, end - i));
+      i = end;
+    } else if (c == '\'') {
       content();
       bool estring = pgsql && i > 0 && (in[i - 1] == 'E' || in[i - 1] == 'e') && (i < 2 || !ident_char(in[i - 2]));
       if (!estring) {
@@ -198,17 +237,30 @@ bool translate(std::string_view in, bool pgsql, Translated* out, std::string* er
       size_t end = skip_quoted(in, i, '"', true);
       o.append(in.substr(i, end - i));
       i = end;
-    } else if (!pgsql && (c == '`' || c == '[')) {  // SQLite's other identifier quotes
+    } else if ((sqlite || mysql) && c == '`') {  // identifier quotes: SQLite's and MySQL's
       content();
-      size_t end = skip_quoted(in, i, c == '`' ? '`' : ']', c == '`');
+      size_t end = skip_quoted(in, i, '`', true);
       o.append(in.substr(i, end - i));
       i = end;
-    } else if (c == '-' && next == '-') {  // comment to end of line: dropped
+    } else if (sqlite && c == '[') {  // SQLite's other identifier quote
+      content();
+      size_t end = skip_quoted(in, i, ']', false);
+      o.append(in.substr(i, end - i));
+      i = end;
+    } else if ((c == '-' && next == '-' &&
+                // MySQL: "--" starts a comment only before a space or control character
+                // ("1--1" is 1 - -1), or at the very end.
+                (!mysql || i + 2 >= n || static_cast<unsigned char>(in[i + 2]) <= ' ')) ||
+               (mysql && c == '#')) {  // comment to end of line: dropped
       size_t end = in.find('\n', i);
       i = end == std::string_view::npos ? n : end;
       o += ' ';
     } else if (c == '/' && next == '*') {  // block comment (nested in PostgreSQL): dropped
       size_t j = i + 2;
+      // MySQL executable comments (/*! ... */, /*M! ... */) and optimizer hints (/*+ ... */)
+      // are code for the server: passed on as they are, without '?' inside.
+      bool keep = mysql && j < n &&
+                  (in[j] == '!' || in[j] == '+' || (in[j] == 'M' && j + 1 < n && in[j + 1] == '!'));
       int depth = 1;
       while (j < n && depth > 0) {
         if (in[j] == '*' && j + 1 < n && in[j + 1] == '/') {
@@ -225,6 +277,10 @@ bool translate(std::string_view in, bool pgsql, Translated* out, std::string* er
         content();
         o.append(in.substr(i));
         i = n;
+      } else if (keep) {
+        content();
+        o.append(in.substr(i, j - i));
+        i = j;
       } else {
         o += ' ';
         i = j;
@@ -251,10 +307,16 @@ bool translate(std::string_view in, bool pgsql, Translated* out, std::string* er
       i = close + tag.size();
     } else if (c == '?') {
       content();
-      if (!o.empty() && o.back() == ':') o += ' ';  // keep "::" casts and ":p" apart
-      o += ":p";
-      o += std::to_string(ph++);
-      if (ident_char(next)) o += ' ';
+      if (mysql) {  // spliced in as a quoted literal when the query runs
+        holes.push_back(o.size());
+        o += '?';
+        ++ph;
+      } else {
+        if (!o.empty() && o.back() == ':') o += ' ';  // keep "::" casts and ":p" apart
+        o += ":p";
+        o += std::to_string(ph++);
+        if (ident_char(next)) o += ' ';
+      }
       ++i;
     } else if (c == ';') {
       after_semicolon = true;
@@ -269,7 +331,12 @@ bool translate(std::string_view in, bool pgsql, Translated* out, std::string* er
   out->sql = std::move(o);
   out->placeholders = ph;
   out->multiple = multiple;
+  out->holes = std::move(holes);
   return true;
+}
+
+bool translate(std::string_view in, bool pgsql, Translated* out, std::string* err) {
+  return translate(in, pgsql ? Dialect::pgsql : Dialect::sqlite, out, err);
 }
 
 }  // namespace sql_detail
@@ -501,32 +568,245 @@ bool pg_close_txn(soci::session& s) {
   return true;
 }
 
+// ---- MySQL / MariaDB ------------------------------------------------------------------
+
+MYSQL* my_conn(soci::session& s) {
+  auto* be = static_cast<soci::mysql_session_backend*>(s.get_backend());
+  return be ? be->conn_ : nullptr;
+}
+
+// Client error codes (CR_*, errmsg.h) and server codes (ER_*) that mean the connection is
+// gone: worth one reconnect. Not in every client library's headers by name, hence numbers.
+bool my_lost(unsigned e) {
+  switch (e) {
+    case 2002:  // CR_CONNECTION_ERROR (unix socket)
+    case 2003:  // CR_CONN_HOST_ERROR
+    case 2006:  // CR_SERVER_GONE_ERROR: "server has gone away"
+    case 2013:  // CR_SERVER_LOST: "Lost connection to server during query"
+    case 2055:  // CR_SERVER_LOST_EXTENDED
+    case 1053:  // ER_SERVER_SHUTDOWN
+    case 1927:  // ER_CONNECTION_KILLED (MariaDB)
+    case 4031:  // ER_CLIENT_INTERACTION_TIMEOUT (MySQL 8: wait_timeout expired)
+      return true;
+    default:
+      return false;
+  }
+}
+
+// "Duplicate entry '2' for key 'PRIMARY' [error 1062, SQLSTATE 23000]".
+std::string my_error(MYSQL* c) {
+  std::string m = one_line(mysql_error(c));
+  unsigned e = mysql_errno(c);
+  if (e == 0) return m.empty() ? "unknown MySQL error" : m;
+  m += " [error " + std::to_string(e);
+  const char* state = mysql_sqlstate(c);
+  if (state && *state && std::string_view(state) != "00000") m += std::string(", SQLSTATE ") + state;
+  m += "]";
+  return m;
+}
+
+// Per connection, after every (re)connect. The quoting rules translate() applies assume the
+// default string syntax: drop the sql_mode flags that change it (ANSI_QUOTES: "..." is an
+// identifier; NO_BACKSLASH_ESCAPES: '\' is a plain character; ANSI implies ANSI_QUOTES).
+// Everything else in the server's sql_mode is kept. Throws soci_error.
+void my_init(soci::session& s) {
+  MYSQL* c = my_conn(s);
+  if (!c) throw soci::soci_error("MySQL connection is closed");
+  auto fail = [c] { throw soci::mysql_soci_error(my_error(c), mysql_errno(c)); };
+  static const char kGet[] = "SELECT @@SESSION.sql_mode";
+  if (mysql_real_query(c, kGet, sizeof kGet - 1) != 0) fail();
+  MYSQL_RES* res = mysql_store_result(c);
+  if (!res) fail();
+  std::string mode;
+  if (MYSQL_ROW row = mysql_fetch_row(res)) {
+    unsigned long* len = mysql_fetch_lengths(res);
+    if (row[0] && len) mode.assign(row[0], len[0]);
+  }
+  mysql_free_result(res);
+  std::string kept;
+  bool changed = false;
+  size_t b = 0;
+  while (b <= mode.size()) {
+    size_t e = mode.find(',', b);
+    if (e == std::string::npos) e = mode.size();
+    std::string flag = mode.substr(b, e - b);
+    if (flag == "ANSI_QUOTES" || flag == "NO_BACKSLASH_ESCAPES" || flag == "ANSI") {
+      changed = true;
+    } else if (!flag.empty()) {
+      if (!kept.empty()) kept += ',';
+      kept += flag;
+    }
+    b = e + 1;
+  }
+  if (!changed) return;
+  std::string set = "SET SESSION sql_mode = '" + kept + "'";  // flag names: [A-Z_] only
+  if (mysql_real_query(c, set.data(), set.size()) != 0) fail();
+}
+
+// Reads one result set into r (replacing what was there).
+void my_take_rows(MYSQL_RES* res, av_sql_result& r) {
+  r.clear_data();
+  unsigned ncols = mysql_num_fields(res);
+  r.ncols = ncols;
+  r.nrows = static_cast<size_t>(mysql_num_rows(res));
+  r.cells.reserve(r.nrows * r.ncols);
+  r.null.reserve(r.nrows * r.ncols);
+  size_t got = 0;
+  while (MYSQL_ROW row = mysql_fetch_row(res)) {
+    unsigned long* len = mysql_fetch_lengths(res);
+    for (unsigned c = 0; c < ncols; ++c) {
+      bool is_null = row[c] == nullptr;
+      r.null.push_back(is_null ? 1 : 0);
+      if (is_null)
+        r.cells.emplace_back();
+      else
+        r.cells.emplace_back(row[c], static_cast<size_t>(len[c]));
+    }
+    ++got;
+  }
+  r.nrows = got;
+}
+
+// *lost: the failure was (most likely) a dropped connection.
+bool my_attempt(soci::session& s, const Job& j, av_sql_result& r, std::string* err, bool* lost) {
+  MYSQL* c = my_conn(s);
+  if (!c) {  // a reconnect failed earlier: the session has no connection
+    *err = "MySQL connection is closed";
+    *lost = true;
+    return false;
+  }
+  auto fail = [&] {
+    *err = my_error(c);
+    *lost = my_lost(mysql_errno(c));
+    return false;
+  };
+  // The parameters, as '...' literals in the connection's character set (utf8mb4).
+  std::string text;
+  const std::string* sql = &j.sql;
+  if (!j.holes.empty()) {
+    size_t extra = 0;
+    for (auto& v : j.params) extra += 2 * v.size() + 3;
+    text.reserve(j.sql.size() + extra);
+    size_t from = 0;
+    for (size_t i = 0; i < j.holes.size(); ++i) {
+      text.append(j.sql, from, j.holes[i] - from);
+      from = j.holes[i] + 1;  // past the '?'
+      if (j.nulls[i] == soci::i_null) {
+        text += "NULL";
+        continue;
+      }
+      const std::string& v = j.params[i];
+      size_t at = text.size();
+      text.resize(at + 2 * v.size() + 1);
+      text[at] = '\'';
+      unsigned long w = mysql_real_escape_string(c, &text[at + 1], v.data(), static_cast<unsigned long>(v.size()));
+      if (w == static_cast<unsigned long>(-1)) {
+        *err = "cannot escape parameter " + std::to_string(i) + " for MySQL";
+        return false;
+      }
+      text.resize(at + 1 + w);
+      text += '\'';
+    }
+    text.append(j.sql, from, std::string::npos);
+    sql = &text;
+  }
+  // Several statements only for a parameterless script (make_job checked), and only for
+  // the time it runs: a statement we took for one cannot turn into several.
+  if (j.multiple && mysql_set_server_option(c, MYSQL_OPTION_MULTI_STATEMENTS_ON) != 0) return fail();
+  bool ok = true;
+  if (mysql_real_query(c, sql->data(), static_cast<unsigned long>(sql->size())) != 0) {
+    ok = fail();
+  } else {
+    // Every result must be read before the connection takes the next query. Rows: those of
+    // the last result set (a script's last SELECT, a CALL's SELECT before the CALL's own
+    // status); affected: the last statement's count (matched rows for UPDATE: SOCI connects
+    // with CLIENT_FOUND_ROWS), 0 when it returned rows.
+    bool rows = false;
+    for (;;) {
+      MYSQL_RES* res = mysql_store_result(c);
+      if (res) {
+        my_take_rows(res, r);
+        mysql_free_result(res);
+        rows = true;
+        r.affected = 0;
+      } else if (mysql_field_count(c) == 0) {
+        if (!rows) r.clear_data();
+        my_ulonglong a = mysql_affected_rows(c);
+        r.affected = a == static_cast<my_ulonglong>(-1) ? 0 : static_cast<int64_t>(a);
+      } else {
+        ok = fail();
+        break;
+      }
+      int more = mysql_next_result(c);
+      if (more < 0) break;
+      if (more > 0) {
+        ok = fail();
+        break;
+      }
+    }
+  }
+  if (j.multiple && mysql_set_server_option(c, MYSQL_OPTION_MULTI_STATEMENTS_OFF) != 0 && ok) return fail();
+  return ok;
+}
+
+bool my_close_txn(soci::session& s) {
+  MYSQL* c = my_conn(s);
+  // server_status comes with every OK/EOF packet (an error keeps the one before).
+  if (!c || !(c->server_status & SERVER_STATUS_IN_TRANS)) return false;
+  static const char kRollback[] = "ROLLBACK";
+  if (mysql_real_query(c, kRollback, sizeof kRollback - 1) == 0) {
+    while (mysql_next_result(c) == 0) {
+    }
+  }
+  return true;
+}
+
 // ---- running a job --------------------------------------------------------------------
 
-bool attempt(av_sql_pool& p, soci::session& s, const Job& j, av_sql_result& r, std::string* err) {
-  return p.pg ? pg_attempt(s, j, r, err) : sqlite_attempt(s, j, r, err);
+bool attempt(av_sql_pool& p, soci::session& s, const Job& j, av_sql_result& r, std::string* err, bool* lost) {
+  if (p.pg()) {
+    bool ok = pg_attempt(s, j, r, err);
+    *lost = !ok && !s.is_connected();  // PQstatus: no round trip
+    return ok;
+  }
+  if (p.my()) return my_attempt(s, j, r, err, lost);
+  return sqlite_attempt(s, j, r, err);  // a file: never lost
+}
+
+void reopen(av_sql_pool& p, soci::session& s) {
+  s.reconnect();
+  if (p.pg()) pg_quiet(s);
+  if (p.my()) my_init(s);
+}
+
+bool close_txn(av_sql_pool& p, soci::session& s) {
+  if (p.pg()) return pg_close_txn(s);
+  if (p.my()) return my_close_txn(s);
+  return sqlite_close_txn(s);
 }
 
 av_status run(av_sql_pool& p, soci::session& s, const Job& j, av_sql_result& r) {
   std::string err;
-  bool ok = attempt(p, s, j, r, &err);
+  bool lost = false;
+  bool ok = attempt(p, s, j, r, &err, &lost);
   // A broken connection (server restart, network cut, idle timeout) shows up as an error
-  // on a session that is no longer connected (SQLite sessions always are). Reconnect once
-  // and run the statement again. Caveat: if the link broke after the server committed but
-  // before the reply arrived, the retry runs the statement a second time.
-  if (!ok && p.pg && !s.is_connected()) {
+  // on a session that is no longer connected (PostgreSQL), or as a "gone away" / "lost
+  // connection" error (MySQL); SQLite sessions always are connected. Reconnect once and run
+  // the statement again. Caveat: if the link broke after the server committed but before
+  // the reply arrived, the retry runs the statement a second time.
+  if (!ok && lost) {
     r.clear_data();
     try {
-      s.reconnect();
-      pg_quiet(s);
+      reopen(p, s);
     } catch (const soci::soci_error& e) {
       r.error = err + "; reconnecting failed: " + soci_message(e);
       return AV_E_IO;
     }
     err.clear();
-    ok = attempt(p, s, j, r, &err);
+    lost = false;
+    ok = attempt(p, s, j, r, &err, &lost);
   }
-  bool txn = p.pg ? pg_close_txn(s) : sqlite_close_txn(s);
+  bool txn = close_txn(p, s);
   if (!ok) {
     r.clear_data();
     r.error = std::move(err);
@@ -643,7 +923,7 @@ av_status make_job(av_sql_pool* p, av_str sql, const av_str* params, size_t npar
     return AV_E_INVALID_ARG;
   }
   aviary::sql_detail::Translated t;
-  if (!aviary::sql_detail::translate(std::string_view(sql.ptr, sql.len), p->pg, &t, err))
+  if (!aviary::sql_detail::translate(std::string_view(sql.ptr, sql.len), p->dialect, &t, err))
     return AV_E_INVALID_ARG;
   if (t.placeholders != nparams) {
     *err = "the statement has " + std::to_string(t.placeholders) + " '?' placeholder(s) but " +
@@ -656,6 +936,7 @@ av_status make_job(av_sql_pool* p, av_str sql, const av_str* params, size_t npar
   }
   j->sql = std::move(t.sql);
   j->multiple = t.multiple;
+  j->holes = std::move(t.holes);
   j->params.reserve(nparams);
   j->nulls.reserve(nparams);
   for (size_t i = 0; i < nparams; ++i) {
@@ -693,7 +974,9 @@ av_sql_pool* x_pool(av_str tag) {
 
 av_sql_dialect x_dialect(const av_sql_pool* p) {
   if (!p) return 0;
-  return p->pg ? AV_SQL_PGSQL : AV_SQL_SQLITE;
+  if (p->pg()) return AV_SQL_PGSQL;
+  if (p->my()) return AV_SQL_MYSQL;
+  return AV_SQL_SQLITE;
 }
 
 av_status x_query(av_sql_pool* p, av_str sql, const av_str* params, size_t nparams,
@@ -812,11 +1095,44 @@ bool pg_value(const std::string& v, const char* what, std::string* out, std::str
   return true;
 }
 
+// SOCI MySQL connection-string value: '...' with backslash escapes (whitespace is fine).
+std::string my_value(const std::string& v) {
+  std::string q = "'";
+  for (char c : v) {
+    if (c == '\\' || c == '\'') q += '\\';
+    q += c;
+  }
+  q += '\'';
+  return q;
+}
+
+int port_of(const av_sql_pool& p) {
+  if (p.cfg.port > 0) return p.cfg.port;
+  return p.my() ? 3306 : 5432;
+}
+
 bool connect_pool(av_sql_pool& p, std::string* err) {
   const SqlPoolConfig& c = p.cfg;
-  int n = p.pg ? c.workers : 1;
+  int n = p.pg() || p.my() ? c.workers : 1;
+  const int port = port_of(p);
   std::string cs;
-  if (p.pg) {
+  if (p.my()) {
+    if (c.database.empty()) {
+      *err = "database is not set";
+      return false;
+    }
+    for (const std::string* v : {&c.host, &c.database, &c.username, &c.password})
+      if (v->find('\0') != std::string::npos) {
+        *err = "connection settings must not contain NUL bytes";
+        return false;
+      }
+    // utf8mb4: all of Unicode (MySQL's "utf8" stops at 3 bytes, i.e. no emoji). The server's
+    // sql_mode is adjusted per connection in my_init().
+    cs = "host=" + my_value(c.host) + " port=" + std::to_string(port) + " dbname=" + my_value(c.database);
+    if (!c.username.empty()) cs += " user=" + my_value(c.username);
+    if (!c.password.empty()) cs += " password=" + my_value(c.password);
+    cs += " charset=utf8mb4 connect_timeout=" + std::to_string(std::max(1, c.connect_timeout_s));
+  } else if (p.pg()) {
     if (c.database.empty()) {
       *err = "database is not set";
       return false;
@@ -825,7 +1141,7 @@ bool connect_pool(av_sql_pool& p, std::string* err) {
     if (!pg_value(c.host, "host", &host, err) || !pg_value(c.database, "database", &db, err) ||
         !pg_value(c.username, "username", &user, err) || !pg_value(c.password, "password", &pw, err))
       return false;
-    cs = "host=" + host + " port=" + std::to_string(c.port) + " dbname=" + db;
+    cs = "host=" + host + " port=" + std::to_string(port) + " dbname=" + db;
     if (!c.username.empty()) cs += " user=" + user;
     if (!c.password.empty()) cs += " password=" + pw;
     cs += " connect_timeout=" + std::to_string(std::max(1, c.connect_timeout_s)) + " client_encoding=UTF8";
@@ -858,7 +1174,10 @@ bool connect_pool(av_sql_pool& p, std::string* err) {
   for (int i = 0; i < n; ++i) {
     auto s = std::make_unique<soci::session>();
     try {
-      if (p.pg) {
+      if (p.my()) {
+        s->open(soci::mysql, cs);
+        my_init(*s);
+      } else if (p.pg()) {
         s->open(soci::postgresql, cs);
         pg_quiet(*s);
       } else {
@@ -866,9 +1185,9 @@ bool connect_pool(av_sql_pool& p, std::string* err) {
         sqlite_init(*s);
       }
     } catch (const soci::soci_error& e) {
-      if (p.pg)
-        *err = "cannot connect to PostgreSQL at " + c.host + ":" + std::to_string(c.port) + " (database " +
-               c.database + "): " + soci_message(e);
+      if (p.pg() || p.my())
+        *err = std::string("cannot connect to ") + (p.my() ? "MySQL" : "PostgreSQL") + " at " + c.host + ":" +
+               std::to_string(port) + " (database " + c.database + "): " + soci_message(e);
       else
         *err = "cannot open SQLite database " + c.database + ": " + soci_message(e);
       return false;
@@ -934,12 +1253,11 @@ bool SqlPools::open(const std::vector<SqlPoolConfig>& cfgs, std::string* err) {
     p->cfg = c;
     p->ex = &impl_->ex;
     if (c.driver == "pgsql" || c.driver == "postgresql") {
-      p->pg = true;
+      p->dialect = sql_detail::Dialect::pgsql;
     } else if (c.driver == "mysql") {
-      *err = where + "driver mysql is not built in yet";
-      return false;
+      p->dialect = sql_detail::Dialect::mysql;
     } else if (c.driver != "sqlite") {
-      *err = where + "unknown driver '" + c.driver + "' (expected sqlite or pgsql)";
+      *err = where + "unknown driver '" + c.driver + "' (expected sqlite, pgsql or mysql)";
       return false;
     }
     if (c.workers < 1) {
