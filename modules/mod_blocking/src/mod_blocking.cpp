@@ -20,6 +20,11 @@ namespace {
 
 constexpr size_t kMaxIdleEntries = 10000;  // cached lists of users without a session
 
+std::string domain_of(const std::string& bare) {
+  auto at = bare.find('@');
+  return at == std::string::npos ? bare : bare.substr(at + 1);
+}
+
 std::pair<std::string, std::string> split_bare(const std::string& bare) {
   auto at = bare.find('@');
   if (at == std::string::npos) return {"", bare};
@@ -195,6 +200,7 @@ class Blocking final : public av::Module {
     std::string from(av::sv(p.from)), to_bare = blk::bare(av::sv(p.to));
     std::string from_bare = blk::bare(from);
     if (from_bare == to_bare || to_bare.find('@') == std::string::npos) return av::next;  // own resources
+    if (from_bare == domain_of(to_bare)) return av::next;  // the user's own server is never blocked
     switch (check(to_bare, from)) {
       case Verdict::allow: break;
       case Verdict::unknown: {
@@ -229,6 +235,7 @@ class Blocking final : public av::Module {
     std::string from(av::sv(p.from)), from_bare = blk::bare(from);
     std::string to(v.to());
     if (blk::bare(to) == from_bare || from_bare.find('@') == std::string::npos) return av::next;
+    if (blk::bare(to) == domain_of(from_bare)) return av::next;  // the user's own server
     switch (check(from_bare, to)) {
       case Verdict::allow: return av::next;
       case Verdict::unknown: {

@@ -206,6 +206,17 @@ class BlockingTest(unittest.TestCase):
         self.message(alice2, "carol@localhost/e1", "from-x2")
         wait_for(carol, is_message_from("alice@localhost/x2", "from-x2"))
         self.ok(self.iq(carol, f"<unblock xmlns='{NS}'/>", "e5"))
+        # A domain item blocks every JID at it, but never the user's own server.
+        self.ok(self.iq(carol, f"<block xmlns='{NS}'><item jid='localhost'/></block>", "e6"))
+        self.message(alice2, "carol@localhost/e1", "domain-blocked")
+        wait_for(alice2, lambda s: s.startswith("<message") and attr_is(s, "type", "error"))
+        carol.send("<iq type='get' id='e7' to='localhost'><query xmlns='urn:test:nothing'/></iq>")
+        r = wait_iq(carol, "e7")
+        self.assertTrue(attr_is(r, "from", "localhost"), r)
+        self.assertIn("<service-unavailable", r)
+        self.assertNotIn("blocked", r)
+        self.ok(self.iq(carol, f"<unblock xmlns='{NS}'/>", "e8"))
+        self.assertFalse([s for s in carol.__dict__.get("others", []) if "domain-blocked" in s])
 
     def test_offline_user_and_account_removal(self):
         dave = RawClient(self.server.plain_port).login("dave", resource="d1")
