@@ -1,0 +1,131 @@
+#include "offline_logic.hpp"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+
+namespace mod_offline {
+
+namespace {
+constexpr const char* kNsChatStates = "http://jabber.org/protocol/chatstates";
+constexpr const char* kNsHints = "urn:xmpp:hints";
+
+std::string esc(const std::string& s) {
+  std::string o;
+  for (char c : s) {
+    switch (c) {
+      case '&': o += "&amp;"; break;
+      case '<': o += "&lt;"; break;
+      case '>': o += "&gt;"; break;
+      case '\'': o += "&apos;"; break;
+      case '"': o += "&quot;"; break;
+      default: o += c;
+    }
+  }
+  return o;
+}
+
+void civil_from_days(int64_t z, int64_t& y, unsigned& m, unsigned& d) {
+  z += 719468;
+  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const unsigned doe = static_cast<unsigned>(z - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  y = static_cast<int64_t>(yoe) + era * 400;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  d = doy - (153 * mp + 2) / 5 + 1;
+  m = mp < 10 ? mp + 3 : mp - 9;
+  if (m <= 2) ++y;
+}
+}  // namespace
+
+Decision classify(const std::string& type, const std::vector<Child>& children) {
+  if (type == "error" || type == "groupchat" || type == "headline") return Decision::not_ours;
+  bool content = false, store_hint = false;
+  for (auto& c : children) {
+    if (c.xmlns == kNsHints) {
+      if (c.name == "no-store") return Decision::discard;  // XEP-0334 4.3
+      if (c.name == "store") store_hint = true;
+      continue;
+    }
+    if (c.xmlns == kNsChatStates) continue;  // XEP-0085 5.6: standalone notifications are not stored
+    if (c.name == "thread" && (c.xmlns.empty() || c.xmlns == "jabber:client")) continue;
+    content = true;  // body, subject, receipts, markers, encrypted payloads ...
+  }
+  return content || store_hint ? Decision::store : Decision::discard;
+}
+
+std::optional<int64_t> expire_at(const std::string& seconds_attr, int64_t now_us) {
+  if (seconds_attr.empty() || seconds_attr.size() > 12) return std::nullopt;
+  for (char c : seconds_attr)
+    if (c < '0' || c > '9') return std::nullopt;
+  int64_t s = std::strtoll(seconds_attr.c_str(), nullptr, 10);
+  return now_us + s * 1000000;
+}
+
+std::string stamp(int64_t unix_us) {
+  if (unix_us < 0) unix_us = 0;
+  int64_t secs = unix_us / 1000000, frac = unix_us % 1000000;
+  int64_t days = secs / 86400, rem = secs % 86400;
+  int64_t y;
+  unsigned m, d;
+  civil_from_days(days, y, m, d);
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02d:%02d:%02d.%06dZ", static_cast<long long>(y), m, d,
+                static_cast<int>(rem / 3600), static_cast<int>(rem / 60 % 60), static_cast<int>(rem % 60),
+                static_cast<int>(frac));
+  return buf;
+}
+
+std::string delay_xml(const std::string& domain, int64_t unix_us) {
+  return "<delay xmlns='urn:xmpp:delay' from='" + esc(domain) + "' stamp='" + stamp(unix_us) +
+         "'>Offline Storage</delay>";
+}
+
+std::vector<std::string> schema(Dialect d) {
+  switch (d) {
+    case Dialect::pgsql:
+      return {"CREATE TABLE IF NOT EXISTS offline_message ("
+              " id SERIAL UNIQUE PRIMARY KEY, timestamp BIGINT NOT NULL, expire BIGINT,"
+              " server VARCHAR(250) NOT NULL, username VARCHAR(250) NOT NULL, from_jid VARCHAR(250) NOT NULL,"
+              " packet TEXT NOT NULL, permanent_fields BYTEA)",
+              "CREATE INDEX IF NOT EXISTS i_offline_message ON offline_message USING BTREE (server, username, id)"};
+    case Dialect::mysql:
+      return {"CREATE TABLE IF NOT EXISTS offline_message ("
+              " id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY, timestamp BIGINT UNSIGNED NOT NULL,"
+              " expire BIGINT UNSIGNED, server VARCHAR(250) NOT NULL, username VARCHAR(250) NOT NULL,"
+              " from_jid VARCHAR(250) NOT NULL, packet TEXT NOT NULL, permanent_fields MEDIUMBLOB,"
+              " INDEX i_offline_message USING BTREE (server, username, id))"
+              " CHARACTER SET utf8mb4 ROW_FORMAT=DYNAMIC"};
+    case Dialect::sqlite:
+    default:
+      return {"CREATE TABLE IF NOT EXISTS offline_message ("
+              " id INTEGER PRIMARY KEY AUTOINCREMENT, timestamp BIGINT NOT NULL, expire BIGINT,"
+              " server VARCHAR(250) NOT NULL, username VARCHAR(250) NOT NULL, from_jid VARCHAR(250) NOT NULL,"
+              " packet TEXT NOT NULL, permanent_fields BLOB)",
+              "CREATE INDEX IF NOT EXISTS i_offline_message ON offline_message (server, username, id)"};
+  }
+}
+
+std::string insert_sql(Dialect d, int64_t max) {
+  // Parameters are bound as text: cast the numeric ones where the database cannot infer it.
+  const char* num = d == Dialect::mysql ? "SIGNED" : "BIGINT";
+  std::string cast = std::string("CAST(? AS ") + num + ")";
+  std::string cols = "INSERT INTO offline_message (timestamp, expire, server, username, from_jid, packet) ";
+  if (max <= 0) return cols + "VALUES (" + cast + ", " + cast + ", ?, ?, ?, ?)";
+  return cols + "SELECT " + cast + ", " + cast + ", ?, ?, ?, ?" + (d == Dialect::mysql ? " FROM DUAL" : "") +
+         " WHERE (SELECT COUNT(*) FROM offline_message WHERE server = ? AND username = ?) < " + std::to_string(max);
+}
+
+std::string select_sql() {
+  return "SELECT id, timestamp, packet FROM offline_message WHERE server = ? AND username = ?"
+         " AND (expire IS NULL OR expire > ?) ORDER BY id";
+}
+
+std::string delete_ids_sql(size_t n) {
+  std::string s = "DELETE FROM offline_message WHERE server = ? AND username = ? AND id IN (";
+  for (size_t i = 0; i < n; ++i) s += i ? ", ?" : "?";
+  return s + ")";
+}
+
+}  // namespace mod_offline
