@@ -157,10 +157,23 @@ struct Core : std::enable_shared_from_this<Core> {
       for (const auto& c : *from_contacts) route(readdress(ref, c));
     auto own = available_resources(user);
     for (const auto& o : own) route(readdress(ref, o.full));  // including the sender (RFC 6121 4.2.2)
-    if (!initial) return;
+    (void)initial;  // probes go out on session/available, once the host counts the
+                    // resource as available (answers to the bare JID then reach it)
+  }
+
+  // session/available: probe the contacts the user is subscribed to, and tell the new
+  // resource about the user's other available resources.
+  void probe_contacts(const std::string& full, av_executor ex, bool may_defer) {
+    std::string user = presence::bare_of(full);
+    if (user.empty()) return;
+    auto to_contacts = contacts(user, AV_ROSTER_MASK(AV_ROSTER_SUB_TO) | AV_ROSTER_MASK(AV_ROSTER_SUB_BOTH));
+    if (!to_contacts && may_defer) {
+      defer(user, ex, [self = shared_from_this(), full, ex] { self->probe_contacts(full, ex, false); });
+      return;
+    }
     if (to_contacts)
       for (const auto& c : *to_contacts) route_xml(presence::probe_xml(user, c));
-    for (const auto& o : own)
+    for (const auto& o : available_resources(user))
       if (o.full != full) route(readdress(o.last, full));
   }
 
@@ -374,6 +387,9 @@ class PresenceModule final : public av::Module {
     });
     hooks_.add(av::hooks::filter_local_packet, AV_PRIO_LATE,
                [core](const av_stanza_params& p, av_stanza_acc& acc) { return core->on_filter(p, acc); });
+    hooks_.add(av::hooks::session_available, AV_PRIO_NORMAL, [core](const av_session_params& p) {
+      core->probe_contacts(std::string(av::sv(p.jid)), p.executor, true);
+    });
     hooks_.add(av::hooks::session_unavailable, AV_PRIO_NORMAL,
                [core](const av_session_params& p) { core->go_unavailable(std::string(av::sv(p.jid)), nullptr); });
     hooks_.add(av::hooks::session_closed, AV_PRIO_NORMAL,

@@ -516,7 +516,7 @@ class RosterModule final : public av::Module {
     fx.calls.push_back([req, e] {
       av::StanzaRef r = av::StanzaRef::adopt(
           av::stanza_api().make_error(req.get(), av::str(e.type), av::str(e.condition), av::str(e.text)));
-      if (r) g_core ? (void)g_core->router->route(r.get()) : (void)0;
+      send_reply(r);
     });
   }
   static void reply_result(Effects& fx, const av::StanzaRef& req, std::string payload) {
@@ -527,8 +527,24 @@ class RosterModule final : public av::Module {
         av_xml_el* root = av::stanza_api().mut_root(r.get());
         if (root) av::stanza_api().add_xml(root, av::str(payload));
       }
-      if (g_core) g_core->router->route(r.get());
+      send_reply(r);
     });
+  }
+  // A client's IQ without 'to' was addressed to its own bare JID: answer from there (the
+  // router drops a stanza without 'from').
+  static av_stanza* with_from(av_stanza* r) {
+    if (!r) return r;
+    const av_xml_el* ro = av::stanza_api().root(r);
+    if (av::stanza_api().attr(ro, av_cstr("from")).ptr) return r;
+    av_xml_el* root = av::stanza_api().mut_root(r);
+    std::string from = roster::bare_of(av::sv(av::stanza_api().attr(ro, av_cstr("to"))));
+    if (root && !from.empty()) av::stanza_api().set_attr(root, av_cstr("from"), av::str(from));
+    return r;
+  }
+  static void send_reply(const av::StanzaRef& r) {
+    if (!r || !g_core) return;
+    with_from(r.get());
+    g_core->router->route(r.get());
   }
 
   static av::Next on_iq(Core& core, const av_stanza_params& p, av_iq_acc& acc) {
@@ -537,7 +553,7 @@ class RosterModule final : public av::Module {
     av::StanzaView v(p.stanza);
     acc.handled = true;
     auto fail = [&](const char* type, const char* cond, const char* text) {
-      acc.reply = av::stanza_api().make_error(p.stanza, av_cstr(type), av_cstr(cond), av_cstr(text));
+      acc.reply = with_from(av::stanza_api().make_error(p.stanza, av_cstr(type), av_cstr(cond), av_cstr(text)));
       return av::stop;
     };
     if (!from || !to || from->bare() != to->bare()) return fail("auth", "forbidden", "Not your roster");
@@ -578,7 +594,8 @@ class RosterModule final : public av::Module {
       sreq.items.push_back(std::move(ir));
     }
     if (auto err = roster::validate_set(sreq)) {
-      acc.reply = av::stanza_api().make_error(p.stanza, av::str(err->type), av::str(err->condition), av::str(err->text));
+      acc.reply = with_from(
+          av::stanza_api().make_error(p.stanza, av::str(err->type), av::str(err->condition), av::str(err->text)));
       return av::stop;
     }
     roster::ItemReq ir = sreq.items[0];
