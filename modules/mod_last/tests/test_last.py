@@ -1,4 +1,5 @@
 # e2e: also-pgsql
+# e2e: also-mysql
 """mod_last end to end (XEP-0012): server uptime, 0 while online, seconds since logout with
 the status of the last unavailable presence, unknown users, account removal."""
 import os
@@ -8,7 +9,12 @@ import subprocess
 import time
 import unittest
 
+import harness
 from harness import PgServer, RawClient, Server, want_pg
+
+# MySQL/MariaDB runs (ctest *_mysql) when the harness offers them.
+MariaDbServer = getattr(harness, "MariaDbServer", None)
+want_mysql = getattr(harness, "want_mysql", lambda: False)
 
 def attr_is(xml, name, value):
     head = xml[:xml.index(">") + 1] if ">" in xml else xml
@@ -64,7 +70,14 @@ class LastTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.pg = PgServer() if want_pg() else None
-        cls.server = Server(rdbms=cls.pg.rdbms if cls.pg else None, extra_modules="  mod_last: {}\n")
+        cls.my = MariaDbServer() if want_mysql() and not cls.pg else None
+        db = cls.pg or cls.my
+        try:
+            cls.server = Server(rdbms=db.rdbms if db else None, extra_modules="  mod_last: {}\n")
+        except BaseException:
+            if db:
+                db.stop()
+            raise
         for u in ("alice", "bob", "carol"):
             cls.server.register(u)
 
@@ -73,12 +86,14 @@ class LastTest(unittest.TestCase):
         try:
             cls.server.stop()
         finally:
-            if cls.pg:
-                cls.pg.stop()
+            if cls.pg or cls.my:
+                (cls.pg or cls.my).stop()
 
     def sql(self, query):
         if self.pg:
             return self.pg.psql(query).strip()
+        if self.my:
+            return self.my.sql(query).strip()
         db = os.path.join(self.server.dir, "data", "aviary.db")
         return subprocess.run(["sqlite3", db, query], capture_output=True, text=True, check=True,
                               timeout=30).stdout.strip()
