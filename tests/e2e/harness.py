@@ -185,6 +185,50 @@ def want_pg():
     return os.environ.get("AVIARY_E2E_PG") == "1"
 
 
+class MariaDbServer:
+    """A throwaway MariaDB on 127.0.0.1 (tests/scripts/mariadb_start.sh), as a context manager;
+    .rdbms is the value for outgoing_pools.rdbms.default (driver mysql, over TCP as the
+    script's user `aviary`), .sql(query) runs a query in database aviary_test as the server's
+    root over its unix socket and returns the rows as tab-separated lines."""
+
+    USER = "aviary"
+    PASSWORD = "av'pw\\x"  # as mariadb_start.sh creates it: a quote and a backslash
+
+    def __init__(self):
+        here = os.path.dirname(os.path.abspath(__file__))
+        self.script = os.path.join(here, "..", "scripts", "mariadb_start.sh")
+        self.dir = tempfile.mkdtemp(prefix="aviary-mariadb-")
+        os.rmdir(self.dir)
+        self.port = free_port()
+        try:
+            subprocess.run(["sh", self.script, self.dir, str(self.port)], check=True, timeout=180)
+        except BaseException:
+            self.stop()
+            raise
+        password = '"' + self.PASSWORD.replace("\\", "\\\\").replace('"', '\\"') + '"'  # YAML
+        self.rdbms = (f"{{driver: mysql, host: 127.0.0.1, port: {self.port}, database: aviary_test, "
+                      f"username: {self.USER}, password: {password}}}")
+
+    def sql(self, query):
+        return subprocess.run(["sh", self.script, "sql", self.dir, query], capture_output=True, text=True,
+                              check=True, timeout=30).stdout
+
+    def stop(self):
+        subprocess.run(["sh", self.script, "stop", self.dir], timeout=120)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def want_mysql():
+    """True when this run should use MySQL/MariaDB (ctest's *_mysql registrations set it)."""
+    return os.environ.get("AVIARY_E2E_MYSQL") == "1"
+
+
 class RawClient:
     """A raw-socket client for protocol tests (plaintext listener, SASL PLAIN)."""
 

@@ -1,5 +1,6 @@
-"""Accounts and aviaryctl end to end, on SQLite (default) or on a real PostgreSQL server
-started here on loopback (`test_accounts.py --pg`, uses tests/scripts/pg_start.sh).
+"""Accounts and aviaryctl end to end, on SQLite (default), or on a real PostgreSQL server
+started here on loopback (`test_accounts.py --pg`, uses tests/scripts/pg_start.sh), or on a
+real MariaDB server likewise (`test_accounts.py --mysql`, uses tests/scripts/mariadb_start.sh).
 
 Covers: registerUser / duplicate / checkPassword / changeUserPassword / listUsers / countUsers /
 removeUser through aviaryctl, logins with the stored SCRAM credentials (PLAIN and SCRAM
@@ -14,13 +15,16 @@ import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import AVIARYCTL, RawClient, Server, free_port  # noqa: E402
+from harness import AVIARYCTL, MariaDbServer, RawClient, Server, free_port  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PG_START = os.path.join(HERE, "..", "scripts", "pg_start.sh")
 USE_PG = "--pg" in sys.argv
 if USE_PG:
     sys.argv.remove("--pg")
+USE_MYSQL = "--mysql" in sys.argv
+if USE_MYSQL:
+    sys.argv.remove("--mysql")
 
 
 def login_ok(server, user, password):
@@ -37,6 +41,7 @@ def login_ok(server, user, password):
 
 class AccountsTest(unittest.TestCase):
     pg_dir = None
+    mysql = None
 
     @classmethod
     def setUpClass(cls):
@@ -48,23 +53,38 @@ class AccountsTest(unittest.TestCase):
             subprocess.run(["sh", PG_START, cls.pg_dir, str(cls.pg_port)], check=True, timeout=120)
             rdbms = (f"{{driver: pgsql, host: 127.0.0.1, port: {cls.pg_port}, database: aviary_test, "
                      f"username: postgres, password: x}}")
+        if USE_MYSQL:
+            cls.mysql = MariaDbServer()
+            rdbms = cls.mysql.rdbms
         cls.rdbms = rdbms
-        cls.server = Server(rdbms=rdbms)
+        try:
+            cls.server = Server(rdbms=rdbms)
+        except BaseException:
+            cls.stop_databases()  # tearDownClass does not run when setUpClass fails
+            raise
+
+    @classmethod
+    def stop_databases(cls):
+        if cls.pg_dir:
+            subprocess.run(["sh", PG_START, "stop", cls.pg_dir], timeout=120)
+            subprocess.run(["rm", "-rf", cls.pg_dir])
+        if cls.mysql:
+            cls.mysql.stop()
 
     @classmethod
     def tearDownClass(cls):
         try:
             cls.server.stop()  # raises on a non-zero exit or a sanitizer report
         finally:
-            if cls.pg_dir:
-                subprocess.run(["sh", PG_START, "stop", cls.pg_dir], timeout=120)
-                subprocess.run(["rm", "-rf", cls.pg_dir])
+            cls.stop_databases()
 
     def ctl(self, *args):
         return self.server.ctl(*args, check=False)
 
     def sql(self, query):
         """Runs a query on the server's database and returns stdout."""
+        if USE_MYSQL:
+            return self.mysql.sql(query)
         if USE_PG:
             cmd = ["runuser", "-u", "postgres", "--"] if os.getuid() == 0 else []
             cmd += ["psql", "-X", "-A", "-t", "-h", "127.0.0.1", "-p", str(self.pg_port), "-U", "postgres",

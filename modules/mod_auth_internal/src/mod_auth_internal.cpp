@@ -21,6 +21,17 @@ constexpr const char* kSchemaPg =
     " password TEXT NOT NULL DEFAULT '', pass_details TEXT,"
     " created_at TIMESTAMP NOT NULL DEFAULT NOW(),"
     " PRIMARY KEY (server, username))";
+// MySQL/MariaDB: utf8mb4 (all of Unicode) with binary comparison of the key, like the other
+// two (a _ci collation would make "ß" and "ss" one account). No DEFAULT on the TEXT column
+// (MySQL before 8.0.13 refuses one; every INSERT here sets it). DATETIME: no 2038 limit.
+constexpr const char* kSchemaMysql =
+    "CREATE TABLE IF NOT EXISTS users ("
+    " username VARCHAR(250) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,"
+    " server VARCHAR(250) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,"
+    " password TEXT NOT NULL, pass_details TEXT,"
+    " created_at DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,"
+    " PRIMARY KEY (server, username)"
+    ") ENGINE=InnoDB CHARACTER SET utf8mb4 ROW_FORMAT=DYNAMIC";
 
 class AuthInternal final : public av::Module {
  public:
@@ -36,7 +47,8 @@ class AuthInternal final : public av::Module {
     db_ = av::SqlPool::open(cx.option_string("pool"));
     auth_ = cx.require<av_ext_auth_v1>(AV_EXT_AUTH);
     iterations_ = static_cast<uint32_t>(cx.option_int("scram_iterations"));
-    db_.query_sync(db_.dialect() == AV_SQL_PGSQL ? kSchemaPg : kSchemaSqlite);
+    av_sql_dialect d = db_.dialect();
+    db_.query_sync(d == AV_SQL_PGSQL ? kSchemaPg : d == AV_SQL_MYSQL ? kSchemaMysql : kSchemaSqlite);
     provider_ = av_auth_provider_v1{sizeof(av_auth_provider_v1), "internal", this, &get_secret, &check_password,
                                     &user_exists, &register_user, &remove_user, &set_password, &list_users,
                                     &count_users};
