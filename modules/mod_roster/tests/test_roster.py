@@ -297,10 +297,11 @@ class RosterTest(unittest.IsolatedAsyncioTestCase):
         self.assertEqual(self.rows("rosterusers", "grace"), 1)
         self.server.ctl("account", "removeUser", "--user", "grace@localhost")
         heidi.expect(r"<presence[^>]*type='unsubscribe'")  # grace's subscription to heidi ends
-        for _ in range(100):
+        heidi.expect(r"jid='grace@localhost'[^>]*subscription='none'")
+        for _ in range(20):  # the deletes run after the hook, asynchronously
+            time.sleep(0.25)
             if self.rows("rosterusers", "grace") == 0:
                 break
-            time.sleep(0.05)
         self.assertEqual(self.rows("rosterusers", "grace"), 0)
         self.assertEqual(self.rows("rostergroups", "grace"), 0)
         self.assertEqual(self.rows("roster_version", "grace"), 0)
