@@ -36,14 +36,17 @@ class Vcard final : public av::Module {
     router_ = cx.require<av_ext_router_v1>(AV_EXT_ROUTER);
     dialect_ = db_.dialect();
     db_.query_sync(vcard::schema_sql(dialect_));
+    db_.query_sync(vcard::search_schema_sql(dialect_));
     hooks_.add_named<av_stanza_params, av_iq_acc>(
         std::string(AV_HOOK_IQ_BARE_PREFIX) + "vcard-temp", AV_PRIO_NORMAL,
         [this](const av_stanza_params& p, av_iq_acc& acc) { return on_iq(p, acc); });
     hooks_.add(av::hooks::account_removed, AV_PRIO_NORMAL, [this](const av_session_params& p) {
-      db_.query(vcard::kDeleteSql, {std::string(av::sv(p.server)), std::string(av::sv(p.user))}, AV_EXEC_IO_ANY,
-                [](av_status st, const av::SqlResult& r) {
-                  if (st != AV_OK) av::log_error("mod_vcard: cannot delete a vCard: " + std::string(r.error()));
-                });
+      std::string server(av::sv(p.server)), user(av::sv(p.user));
+      auto log = [](av_status st, const av::SqlResult& r) {
+        if (st != AV_OK) av::log_error("mod_vcard: cannot delete a vCard: " + std::string(r.error()));
+      };
+      db_.query(vcard::kDeleteSql, {server, user}, AV_EXEC_IO_ANY, log);
+      db_.query(vcard::kSearchDeleteSql, {server, vcard::lower(user)}, AV_EXEC_IO_ANY, log);
     });
     hooks_.add_named<av_disco_params, av_disco_acc>(AV_HOOK_DISCO_SERVER_INFO, AV_PRIO_NORMAL,
                                                     [](const av_disco_params& p, av_disco_acc& acc) {
@@ -109,7 +112,15 @@ class Vcard final : public av::Module {
                                  }
                                  send(result(req.get(), account));
                                });
-      if (st != AV_OK) acc.reply = error(p.stanza, account, "wait", "resource-constraint").release();
+      if (st != AV_OK) {
+        acc.reply = error(p.stanza, account, "wait", "resource-constraint").release();
+        return av::stop;
+      }
+      auto params = vcard::search_params(user, server, search_fields(payload));
+      db_.query(vcard::search_upsert_sql(dialect_), std::vector<av::SqlParam>(params.begin(), params.end()),
+                AV_EXEC_IO_ANY, [](av_status st, const av::SqlResult& r) {
+                  if (st != AV_OK) av::log_error("mod_vcard: cannot index a vCard: " + std::string(r.error()));
+                });
       return av::stop;
     }
     if (vcard::check_get(payload.name()) != vcard::Verdict::ok) {
@@ -129,6 +140,28 @@ class Vcard final : public av::Module {
                              });
     if (st != AV_OK) acc.reply = error(p.stanza, account, "wait", "resource-constraint").release();
     return av::stop;
+  }
+
+  // The searchable fields of a vCard (vcard-temp layout, as MongooseIM indexes them).
+  static vcard::SearchFields search_fields(const av::ElementView& v) {
+    auto t = [](const av::ElementView& e) { return std::string(e.text()); };
+    vcard::SearchFields f;
+    f.fn = t(v.child("FN"));
+    auto n = v.child("N");
+    f.family = t(n.child("FAMILY"));
+    f.given = t(n.child("GIVEN"));
+    f.middle = t(n.child("MIDDLE"));
+    f.nickname = t(v.child("NICKNAME"));
+    f.bday = t(v.child("BDAY"));
+    auto adr = v.child("ADR");
+    f.ctry = t(adr.child("CTRY"));
+    f.locality = t(adr.child("LOCALITY"));
+    auto email = v.child("EMAIL");
+    f.email = email.child("USERID") ? t(email.child("USERID")) : t(email);
+    auto org = v.child("ORG");
+    f.orgname = t(org.child("ORGNAME"));
+    f.orgunit = t(org.child("ORGUNIT"));
+    return f;
   }
 
   void answer(const av::StanzaRef& req, const std::string& account, const std::string& xml) const {

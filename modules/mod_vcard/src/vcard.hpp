@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace vcard {
 
@@ -27,5 +28,17 @@ const char* schema_sql(int dialect);
 const char* upsert_sql(int dialect);  // params: username, server, vcard
 inline constexpr const char* kSelectSql = "SELECT vcard FROM vcard WHERE server = ? AND username = ?";
 inline constexpr const char* kDeleteSql = "DELETE FROM vcard WHERE server = ? AND username = ?";
+
+// The vcard_search row (MongooseIM's table): each field as written and lowercased.
+struct SearchFields {
+  std::string fn, family, given, middle, nickname, bday, ctry, locality, email, orgname, orgunit;
+};
+// ASCII lowercase (MongooseIM lowercases with stringprep; non-ASCII is kept as is here).
+std::string lower(std::string_view s);
+const char* search_schema_sql(int dialect);
+// params: username, lusername, server, then fn, lfn, family, lfamily, ... orgunit, lorgunit
+const char* search_upsert_sql(int dialect);
+std::vector<std::string> search_params(std::string_view user, std::string_view server, const SearchFields& f);
+inline constexpr const char* kSearchDeleteSql = "DELETE FROM vcard_search WHERE server = ? AND lusername = ?";
 
 }  // namespace vcard

@@ -2,6 +2,7 @@
 
 #include "vcard.hpp"
 
+#include <algorithm>
 #include <string>
 
 using vcard::Verdict;
@@ -34,4 +35,28 @@ TEST_CASE("SQL per dialect") {
   CHECK(std::string(vcard::upsert_sql(1)).find("ON CONFLICT (server, username)") != std::string::npos);
   CHECK(std::string(vcard::upsert_sql(2)) == vcard::upsert_sql(1));
   for (int d : {1, 2, 3}) CHECK(std::string(vcard::schema_sql(d)).find("PRIMARY KEY (server, username)") != std::string::npos);
+}
+
+TEST_CASE("vcard_search row") {
+  vcard::SearchFields f;
+  f.fn = "Alice Liddell";
+  f.email = "Alice@Wonderland.LIT";
+  f.orgunit = "Tea";
+  auto p = vcard::search_params("Alice", "localhost", f);
+  REQUIRE(p.size() == 25);
+  CHECK(p[0] == "Alice");
+  CHECK(p[1] == "alice");
+  CHECK(p[2] == "localhost");
+  CHECK(p[3] == "Alice Liddell");
+  CHECK(p[4] == "alice liddell");
+  CHECK(p[19] == "Alice@Wonderland.LIT");
+  CHECK(p[20] == "alice@wonderland.lit");
+  CHECK(p[23] == "Tea");
+  CHECK(p[24] == "tea");
+  CHECK(vcard::lower("ÀB") == "Àb");  // ASCII only
+  for (int d : {1, 2, 3}) {
+    std::string sql = vcard::search_upsert_sql(d);
+    CHECK(std::count(sql.begin(), sql.end(), '?') == 25);
+    CHECK(std::string(vcard::search_schema_sql(d)).find("PRIMARY KEY (server, lusername)") != std::string::npos);
+  }
 }

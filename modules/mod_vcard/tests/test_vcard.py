@@ -94,6 +94,16 @@ class VcardTest(unittest.TestCase):
         return subprocess.run(["sqlite3", db, query], capture_output=True, text=True, check=True,
                               timeout=30).stdout.strip()
 
+    def wait_sql(self, query, want):
+        """Polls until the query returns `want` (columns joined with |)."""
+        got = None
+        for _ in range(100):
+            got = "|".join(self.sql(query).replace("\t", "|").split("|"))
+            if got == want:
+                return got
+            time.sleep(0.05)
+        self.assertEqual(got, want)
+
     def client(self, user, resource="r1"):
         c = RawClient(self.server.plain_port).login(user, resource=resource)
         self.addCleanup(c.close)
@@ -106,7 +116,10 @@ class VcardTest(unittest.TestCase):
 
     def test_round_trip_and_others(self):
         alice = self.client("alice")
-        card = "<vCard xmlns='vcard-temp'><FN>Alice Liddell</FN><NICKNAME>al</NICKNAME></vCard>"
+        card = ("<vCard xmlns='vcard-temp'><FN>Alice Liddell</FN><NICKNAME>al</NICKNAME>"
+                "<N><FAMILY>Liddell</FAMILY><GIVEN>Alice</GIVEN></N>"
+                "<EMAIL><INTERNET/><USERID>Alice@Wonderland.lit</USERID></EMAIL>"
+                "<ORG><ORGNAME>Tea Party</ORGNAME></ORG></vCard>")
         r = self.iq(alice, card, "s1", "set")
         self.assertTrue(attr_is(r, "type", "result"), r)
         r = self.iq(alice, "<vCard xmlns='vcard-temp'/>", "g1")
@@ -114,6 +127,9 @@ class VcardTest(unittest.TestCase):
         self.assertIn("<FN>Alice Liddell</FN>", r)
         r = self.iq(alice, "<vCard xmlns='vcard-temp'/>", "g2", to="alice@localhost")
         self.assertIn("<NICKNAME>al</NICKNAME>", r)
+        # The search index (MongooseIM's vcard_search) follows.
+        row = self.wait_sql("SELECT lfn, lfamily, lgiven, lnickname, lemail, lorgname FROM vcard_search "
+                            "WHERE lusername = 'alice'", "alice liddell|liddell|alice|al|alice@wonderland.lit|tea party")
         # Update replaces.
         self.iq(alice, "<vCard xmlns='vcard-temp'><FN>Alice</FN></vCard>", "s2", "set", to="alice@localhost")
         r = self.iq(alice, "<vCard xmlns='vcard-temp'/>", "g3")
@@ -164,6 +180,7 @@ class VcardTest(unittest.TestCase):
                 break
             time.sleep(0.05)
         self.assertEqual(self.sql("SELECT COUNT(*) FROM vcard WHERE username = 'dave'"), "0")
+        self.wait_sql("SELECT COUNT(*) FROM vcard_search WHERE lusername = 'dave'", "0")
 
 
 if __name__ == "__main__":
