@@ -51,7 +51,8 @@ constexpr const char* kSchemaMysql[] = {
     " PRIMARY KEY (server, username, jid)) CHARACTER SET utf8mb4",
     "CREATE TABLE IF NOT EXISTS rostergroups ("
     " server VARCHAR(250) NOT NULL, username VARCHAR(250) NOT NULL, jid VARCHAR(250) NOT NULL,"
-    " grp VARCHAR(250) NOT NULL, PRIMARY KEY (server, username, jid, grp)) CHARACTER SET utf8mb4",
+    " grp VARCHAR(250) NOT NULL,"
+    " PRIMARY KEY (server(150), username(150), jid(250), grp(200))) CHARACTER SET utf8mb4",  // 3072-byte key limit
     "CREATE TABLE IF NOT EXISTS roster_version ("
     " server VARCHAR(250) NOT NULL, username VARCHAR(250) NOT NULL, version TEXT NOT NULL,"
     " PRIMARY KEY (server, username)) CHARACTER SET utf8mb4"};

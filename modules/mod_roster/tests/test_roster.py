@@ -9,6 +9,7 @@
   roster-set errors; `aviaryctl account removeUser` drops the roster rows.
 """
 # e2e: also-pgsql
+# e2e: also-mysql
 import asyncio
 import logging
 import os
@@ -21,12 +22,15 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
+import harness  # noqa: E402
 from harness import PgServer, RawClient, Server, want_pg  # noqa: E402
 
 import slixmpp  # noqa: E402
 
 logging.basicConfig(level=os.environ.get("E2E_LOGLEVEL", "WARNING"))
 TIMEOUT = 15
+MariaDbServer = getattr(harness, "MariaDbServer", None)
+want_mysql = getattr(harness, "want_mysql", lambda: False)
 MODULES = "  mod_roster: {versioning: true, store_current_id: true}\n  mod_presence: {}\n"
 
 
@@ -162,7 +166,9 @@ class RosterTest(unittest.IsolatedAsyncioTestCase):
     @classmethod
     def setUpClass(cls):
         cls.pg = PgServer() if want_pg() else None
-        cls.server = Server(rdbms=cls.pg.rdbms if cls.pg else None, extra_modules=MODULES)
+        cls.my = MariaDbServer() if want_mysql() and MariaDbServer else None
+        rdbms = cls.pg.rdbms if cls.pg else cls.my.rdbms if cls.my else None
+        cls.server = Server(rdbms=rdbms, extra_modules=MODULES)
         for u in ("alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan", "judy", "mallory",
                   "oscar", "peggy"):
             cls.server.register(u)
@@ -172,13 +178,16 @@ class RosterTest(unittest.IsolatedAsyncioTestCase):
         try:
             cls.server.stop()
         finally:
-            if cls.pg:
-                cls.pg.stop()
+            for db in (cls.pg, cls.my):
+                if db:
+                    db.stop()
 
     def rows(self, table, user):
         q = f"SELECT COUNT(*) FROM {table} WHERE server = 'localhost' AND username = '{user}'"
         if self.pg:
             return int(self.pg.psql(q).strip())
+        if self.my:
+            return int(self.my.sql(q).strip().splitlines()[-1])
         db = sqlite3.connect(os.path.join(self.server.dir, "data", "aviary.db"), timeout=10)
         try:
             return db.execute(q).fetchone()[0]
