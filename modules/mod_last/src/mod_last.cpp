@@ -68,7 +68,7 @@ class Last final : public av::Module {
                                                   [this](const av_stanza_params& p, av_iq_acc& acc) {
                                                     return on_user_iq(p, acc);
                                                   });
-    hooks_.add(av::hooks::user_send_presence, AV_PRIO_NORMAL, [this](const av_stanza_params& p, av_stanza_acc&) {
+    hooks_.add(av::hooks::user_send_presence, AV_PRIO_EARLY, [this](const av_stanza_params& p, av_stanza_acc&) {
       av::StanzaView v(p.stanza);
       if (v.type() == "unavailable" && !v.root().has_attr("to")) {
         std::lock_guard<std::mutex> lk(mu_);
