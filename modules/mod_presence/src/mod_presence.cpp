@@ -241,16 +241,21 @@ struct Core : std::enable_shared_from_this<Core> {
         r->second.directed.erase(target->full());
       return;
     }
-    if (type == "subscribed") {
-      // RFC 6121 3.1.5: the new subscriber gets the user's current presence.
-      Sub sub = sub_of(user, tbare);
-      if (sub != Sub::from && sub != Sub::both) return;
-      for (const auto& o : available_resources(user)) route(readdress(o.last, tbare));
-      return;
-    }
-    if (type == "unsubscribed") {
-      // RFC 6121 3.2.2: the former subscriber learns the user is unavailable.
-      for (const auto& o : available_resources(user)) route_xml(presence::unavailable_xml(o.full, tbare));
+  }
+
+  // roster/subscription-changed (mod_roster): a new 'from' subscriber gets the user's current
+  // presence (RFC 6121 3.1.5, 3.4); a former one gets 'unavailable' (3.2.2, 3.3.3, 2.5.2).
+  void on_change(const av_roster_change_params& p) {
+    auto from_like = [](av_roster_sub s) { return s == AV_ROSTER_SUB_FROM || s == AV_ROSTER_SUB_BOTH; };
+    bool had = from_like(p.old_sub), has = !p.removed && from_like(p.new_sub);
+    if (had == has) return;
+    std::string user = presence::bare_of(av::sv(p.user)), contact = presence::bare_of(av::sv(p.contact));
+    if (user.empty() || contact.empty()) return;
+    for (const auto& o : available_resources(user)) {
+      if (has)
+        route(readdress(o.last, contact));
+      else
+        route_xml(presence::unavailable_xml(o.full, contact));
     }
   }
 
@@ -263,11 +268,6 @@ struct Core : std::enable_shared_from_this<Core> {
     if (!to || !from || to->user.empty()) return av::next;
     std::string user = to->bare(), sender = from->bare();
     std::string type(v.type());
-    if (type == "unsubscribe") {
-      // RFC 6121 3.3.3: the unsubscriber learns the user's resources are gone for it.
-      for (const auto& o : available_resources(user)) route_xml(presence::unavailable_xml(o.full, sender));
-      return av::next;
-    }
     bool self = sender == user;
     Sub sub = self ? Sub::both : sub_of(user, sender);
     bool peer = false;
@@ -387,6 +387,9 @@ class PresenceModule final : public av::Module {
     });
     hooks_.add(av::hooks::filter_local_packet, AV_PRIO_LATE,
                [core](const av_stanza_params& p, av_stanza_acc& acc) { return core->on_filter(p, acc); });
+    hooks_.add_named<av_roster_change_params, void>(
+        AV_HOOK_ROSTER_SUBSCRIPTION_CHANGED, AV_PRIO_NORMAL,
+        [core](const av_roster_change_params& p) { core->on_change(p); });
     hooks_.add(av::hooks::session_available, AV_PRIO_NORMAL, [core](const av_session_params& p) {
       core->probe_contacts(std::string(av::sv(p.jid)), p.executor, true);
     });

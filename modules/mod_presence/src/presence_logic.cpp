@@ -70,7 +70,9 @@ std::string escape(std::string_view s) {
 Verdict inbound(std::string_view type, bool to_full_jid, bool from_self, Sub sub, bool directed_peer) {
   if (type == "probe") return Verdict::probe;
   if (!type.empty() && type != "unavailable") return Verdict::not_mine;
-  if (from_self || to_full_jid || directed_peer) return Verdict::deliver;
+  // 'unavailable' always passes: it is how a former contact's resources say goodbye
+  // (RFC 6121 3.2.2, 3.3.3) once the subscription that allowed them is already gone.
+  if (from_self || to_full_jid || directed_peer || type == "unavailable") return Verdict::deliver;
   switch (sub) {
     case Sub::unknown:
     case Sub::to:

@@ -29,10 +29,11 @@ enum class Verdict {
 };
 
 // Inbound presence of `type` from a sender to a local user (RFC 6121 4.3, 4.4.3, 4.6):
-// probes are the server's; available/unavailable are delivered when they come from the
-// user's own resources, are addressed to a full JID (directed presence), come from a
-// contact the user is subscribed to (to/both) or from a JID the user sent directed
-// presence to; otherwise dropped. An unknown roster delivers (the cache is still loading).
+// probes are the server's; available presence is delivered when it comes from the user's
+// own resources, is addressed to a full JID (directed presence), comes from a contact the
+// user is subscribed to (to/both) or from a JID the user sent directed presence to;
+// otherwise dropped. 'unavailable' is always delivered (a cancelled subscription's goodbye
+// arrives after the subscription is gone). An unknown roster delivers (still loading).
 Verdict inbound(std::string_view type, bool to_full_jid, bool from_self, Sub sub, bool directed_peer);
 
 // Whether presence the user sends to `sub`'s contact must be tracked as directed presence

@@ -66,6 +66,12 @@ struct Effects {
   std::vector<av::StanzaRef> stanzas;  // route
   std::vector<av::StanzaRef> pass;     // route, our inbound filter skips it
   std::vector<std::function<void()>> calls;
+  struct Change {
+    std::string user, contact;
+    Sub old_sub, new_sub;
+    bool removed;
+  };
+  std::vector<Change> changes;  // roster/subscription-changed, run last
 };
 
 struct Entry {
@@ -153,13 +159,16 @@ class Core : public std::enable_shared_from_this<Core> {
 
   // --- changes ---------------------------------------------------------------------
   // Stores the item (and its groups when asked), bumps the version, pushes it when visible.
-  void changed(const std::string& user, Entry& e, const Item& it, bool groups, Effects& fx) {
+  void changed(const std::string& user, Entry& e, const Item& it, bool groups, Effects& fx, Sub old_sub) {
+    if (old_sub != it.st.sub) fx.changes.push_back({user, it.jid, old_sub, it.st.sub, false});
     save_item(user, it, groups);
     if (it.hidden) return;
     bump(user, e);
     push(user, e, roster::item_xml(it), fx);
   }
   void removed(const std::string& user, Entry& e, const std::string& jid, bool was_visible, Effects& fx) {
+    auto it = e.items.find(jid);
+    if (it != e.items.end()) fx.changes.push_back({user, jid, it->second.st.sub, Sub::none, true});
     delete_item(user, jid);
     e.items.erase(jid);
     if (!was_visible) return;
@@ -246,7 +255,15 @@ class Core : public std::enable_shared_from_this<Core> {
     for (auto& s : fx.stanzas) route(s.get(), false);
     for (auto& s : fx.pass) route(s.get(), true);
     for (auto& c : fx.calls) c();
+    for (auto& c : fx.changes) {
+      av_roster_change_params p{sizeof(av_roster_change_params), av::str(c.user), av::str(c.contact),
+                                static_cast<av_roster_sub>(c.old_sub), static_cast<av_roster_sub>(c.new_sub),
+                                c.removed};
+      av_hook_action last = AV_HOOK_CONTINUE;
+      (void)av::host().hook_run(change_hook, nullptr, &p, nullptr, &last);
+    }
   }
+  av_hook_id change_hook = -1;
 
  private:
   void maybe_drop(const std::string& user) {  // under mu_
@@ -467,6 +484,8 @@ class RosterModule final : public av::Module {
     core_->store_id = cx.option_bool("store_current_id");
     bool mysql = core_->db.dialect() == AV_SQL_MYSQL;
     for (const char* sql : mysql ? kSchemaMysql : kSchema) core_->db.query_sync(sql);
+    if (av::host().hook_resolve(AV_HOOK_ROSTER_SUBSCRIPTION_CHANGED, &core_->change_hook) != AV_OK)
+      throw av::Error(AV_E_INTERNAL, "cannot declare hook " AV_HOOK_ROSTER_SUBSCRIPTION_CHANGED);
     g_core = core_;
 
     auto core = core_;
@@ -622,7 +641,7 @@ class RosterModule final : public av::Module {
       item.name = ir.name;
       item.groups = ir.groups;
       item.hidden = false;
-      core.changed(user, e, item, true, fx);
+      core.changed(user, e, item, true, fx, item.st.sub);
       reply_result(fx, req, "");
     });
     return av::stop;
@@ -655,7 +674,7 @@ class RosterModule final : public av::Module {
         item.st = o.next;
         item.hidden = false;  // the user acted on it: it is in the roster now
         if (!item.st.in) item.askmessage.clear();
-        core.changed(user, e, item, it == e.items.end(), fx);
+        core.changed(user, e, item, it == e.items.end(), fx, cur.st.sub);
       }
       if (o.forward) fx.stanzas.push_back(out);
     });
@@ -694,7 +713,7 @@ class RosterModule final : public av::Module {
           core.removed(user, e, contact, !cur.hidden && it != e.items.end(), fx);
         } else {
           e.items[contact] = item;
-          core.changed(user, e, e.items[contact], it == e.items.end(), fx);
+          core.changed(user, e, e.items[contact], it == e.items.end(), fx, cur.st.sub);
         }
       }
       if (o.auto_subscribed) fx.xml.push_back(roster::presence("subscribed", user, contact));
@@ -738,6 +757,7 @@ class RosterModule final : public av::Module {
         if (st.sub == Sub::from || st.sub == Sub::both || st.in)
           fx.xml.push_back(roster::presence("unsubscribed", user, jid));
       }
+      for (const auto& [jid, it] : e.items) fx.changes.push_back({user, jid, it.st.sub, Sub::none, true});
       e.items.clear();
       e.counter = 0;
       core.delete_all(user);

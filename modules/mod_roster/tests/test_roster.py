@@ -281,11 +281,27 @@ class RosterTest(unittest.IsolatedAsyncioTestCase):
         erin.expect(r"<presence[^>]*type='unsubscribe'")
         erin.expect(r"<presence[^>]*type='unsubscribed'")
         erin.expect(r"jid='dave@localhost'[^>]*subscription='none'")
+        erin.expect(r"<presence[^>]*type='unavailable'[^>]*from='dave@localhost/r1'|"
+                    r"<presence[^>]*from='dave@localhost/r1'[^>]*type='unavailable'")  # RFC 6121 3.2.2
         # Erin no longer gets dave's presence.
         dave.send("<presence><status>still here</status></presence>")
         erin.nothing(r"still here")
         for c in (dave, dave2, erin, mal):
             c.close()
+
+    async def test_pre_approval(self):
+        ivan = Raw(self.server, "ivan", "r1")
+        judy = Raw(self.server, "judy", "r1")
+        ivan.send("<presence to='judy@localhost' type='subscribed'/>")  # nothing pending: pre-approval
+        ivan.expect(r"jid='judy@localhost'[^>]*approved='true'")
+        judy.nothing(r"type='subscribed'", timeout=0.5)
+        judy.send("<presence to='ivan@localhost' type='subscribe'/>")
+        judy.expect(r"<presence[^>]*type='subscribed'")
+        judy.expect(r"<presence[^>]*from='ivan@localhost/r1'")  # ivan's presence follows
+        ivan.expect(r"jid='judy@localhost'[^>]*subscription='from'")
+        ivan.nothing(r"type='subscribe'", timeout=0.5)  # handled by the server
+        ivan.close()
+        judy.close()
 
     async def test_pending_request_delivered_at_login_and_account_removal(self):
         # Heidi is offline when grace asks: the request is stored and delivered at login.

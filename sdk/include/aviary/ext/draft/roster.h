@@ -53,6 +53,21 @@ typedef struct av_ext_roster_v1 {
   av_status (*when_cached)(av_str user_bare, av_executor ex, void (*fn)(void *arg), void *arg);
 } av_ext_roster_v1;
 
+/* roster/subscription-changed   notify  [any-thread]  av_roster_change_params / no acc
+ *   Run by mod_roster after the subscription of an item changed (and after the subscription
+ *   stanza that caused it was routed), including removals (roster remove, account removal:
+ *   new_sub NONE, removed true). mod_presence sends presence to a new 'from' subscriber and
+ *   'unavailable' to a former one from it. Register by name; no dependency needed. */
+#define AV_HOOK_ROSTER_SUBSCRIPTION_CHANGED "roster/subscription-changed"
+typedef struct av_roster_change_params {
+  uint32_t struct_size;
+  av_str user;              /* bare JID of the local user whose roster changed */
+  av_str contact;           /* bare JID of the contact                          */
+  av_roster_sub old_sub;
+  av_roster_sub new_sub;
+  bool removed;             /* the item is gone                                 */
+} av_roster_change_params;
+
 AV_EXTERN_C_END
 
 #endif
