@@ -17,6 +17,9 @@ from harness import PgServer, RawClient, Server, want_pg
 # MySQL/MariaDB runs (ctest *_mysql) when the harness offers them.
 MariaDbServer = getattr(harness, "MariaDbServer", None)
 want_mysql = getattr(harness, "want_mysql", lambda: False)
+# mod_disco is another module: the disco check runs when it is built next to this one.
+DISCO = any(os.path.exists(os.path.join(d, "mod_disco.so")) for d in harness.MODULE_PATH.split(":") if d)
+DISCO_MOD = "  mod_disco: {}\n" if DISCO else ""
 
 def attr_is(xml, name, value):
     head = xml[:xml.index(">") + 1] if ">" in xml else xml
@@ -92,7 +95,7 @@ class BlockingTest(unittest.TestCase):
         cls.my = MariaDbServer() if want_mysql() and not cls.pg else None
         db = cls.pg or cls.my
         try:
-            cls.server = Server(rdbms=db.rdbms if db else None, extra_modules="  mod_blocking: {}\n")
+            cls.server = Server(rdbms=db.rdbms if db else None, extra_modules="  mod_blocking: {}\n" + DISCO_MOD)
         except BaseException:
             if db:
                 db.stop()
@@ -258,6 +261,16 @@ class BlockingTest(unittest.TestCase):
         self.server.ctl("account", "removeUser", "--user", "dave@localhost")
         self.wait_sql("SELECT COUNT(*) FROM blocking_list WHERE username = 'dave'", "0")
 
+
+    def test_disco_feature(self):
+        if not DISCO:
+            self.skipTest("mod_disco is not built")
+        c = RawClient(self.server.plain_port).login("alice", resource="disco")
+        self.addCleanup(c.close)
+        c.send("<iq type='get' id='disco1' to='localhost'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>")
+        r = wait_iq(c, "disco1")
+        self.assertTrue(attr_is(r, "type", "result"), r)
+        self.assertRegex(r, r"""<feature var=(['"])urn:xmpp:blocking\1""")
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)

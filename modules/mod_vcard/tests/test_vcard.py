@@ -16,6 +16,9 @@ from harness import PgServer, RawClient, Server, want_pg
 # MySQL/MariaDB runs (ctest *_mysql) when the harness offers them.
 MariaDbServer = getattr(harness, "MariaDbServer", None)
 want_mysql = getattr(harness, "want_mysql", lambda: False)
+# mod_disco is another module: the disco check runs when it is built next to this one.
+DISCO = any(os.path.exists(os.path.join(d, "mod_disco.so")) for d in harness.MODULE_PATH.split(":") if d)
+DISCO_MOD = "  mod_disco: {}\n" if DISCO else ""
 
 MODS = "  mod_vcard: {max_vcard_size: 2000}\n"
 
@@ -69,7 +72,7 @@ class VcardTest(unittest.TestCase):
         cls.my = MariaDbServer() if want_mysql() and not cls.pg else None
         db = cls.pg or cls.my
         try:
-            cls.server = Server(rdbms=db.rdbms if db else None, extra_modules=MODS)
+            cls.server = Server(rdbms=db.rdbms if db else None, extra_modules=MODS + DISCO_MOD)
         except BaseException:
             if db:
                 db.stop()
@@ -182,6 +185,16 @@ class VcardTest(unittest.TestCase):
         self.assertEqual(self.sql("SELECT COUNT(*) FROM vcard WHERE username = 'dave'"), "0")
         self.wait_sql("SELECT COUNT(*) FROM vcard_search WHERE lusername = 'dave'", "0")
 
+
+    def test_disco_feature(self):
+        if not DISCO:
+            self.skipTest("mod_disco is not built")
+        c = RawClient(self.server.plain_port).login("alice", resource="disco")
+        self.addCleanup(c.close)
+        c.send("<iq type='get' id='disco1' to='localhost'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>")
+        r = wait_iq(c, "disco1")
+        self.assertTrue(attr_is(r, "type", "result"), r)
+        self.assertRegex(r, r"""<feature var=(['"])vcard\-temp\1""")
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
