@@ -6,6 +6,7 @@ bob logs in once.
 - bob -> alice/r2 (full): r2 gets it, r1 a <received/> carbon;
 - alice/r1 -> bob: bob gets it, r2 a <sent/> carbon, r1 and r3 nothing;
 - <private/> + <no-copy/> (either direction) and <disable/> stop the copies;
+- disco#info of the server lists urn:xmpp:carbons:2 (with mod_disco);
 - enable/disable errors: IQ get (bad-request), another user's account (not-allowed);
 - a closed carbons-enabled session gets no copies and breaks nothing; a session replacing
   another one with the same resource starts without carbons.
@@ -110,7 +111,7 @@ def text_of(el, path):
 class CarbonsTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.server = Server(extra_modules="  mod_carboncopy: {}\n")
+        cls.server = Server(extra_modules="  mod_disco: {}\n  mod_carboncopy: {}\n")
         for u in ("alice", "bob"):
             cls.server.register(u)
 
@@ -251,6 +252,12 @@ class CarbonsTest(unittest.TestCase):
         self.bob.next()
         self.assertEqual(self.r2.barrier(), [])
         self.assertTrue(self.server.alive())
+
+    def test_disco_feature(self):
+        r = self.r3.iq("<query xmlns='http://jabber.org/protocol/disco#info'/>", type_="get", to="localhost")
+        self.assertEqual(r.get("type"), "result", ET.tostring(r))
+        features = [f.get("var") for f in r.iter("{http://jabber.org/protocol/disco#info}feature")]
+        self.assertIn(CARBONS, features)
 
     def test_resource_conflict(self):
         # A new session with r1's resource replaces the old one: it starts without carbons,
