@@ -10,11 +10,20 @@ thread_local av_executor t_current = 0;
 
 Runtime::Runtime(int io_threads, int blocking_threads, size_t blocking_queue_max)
     : blocking_threads_(blocking_threads), blocking_max_(blocking_queue_max) {
-  for (int i = 0; i < io_threads; ++i) io_.push_back(std::make_unique<boost::asio::io_context>(1));
+  for (int i = 0; i < io_threads; ++i) io_.push_back(std::make_unique<IoContext>(1));
   t_current = AV_EXEC_MAIN;  // the constructing thread is the main thread
 }
 
-Runtime::~Runtime() { stop_io(); }
+Runtime::~Runtime() {
+  stop_io();
+  // A pending operation of one context can own an I/O object of another: the c2s accept
+  // queued on main_ holds the socket it would hand to an io_ context. Destroying the
+  // contexts one by one then destroys that socket after its context's services were freed
+  // (heap-use-after-free at exit). So destroy every context's pending handlers first, while
+  // all services are still alive; the destructors then have nothing left to destroy.
+  main_.destroy_handlers();
+  for (auto& io : io_) io->destroy_handlers();
+}
 
 size_t Runtime::next_io() { return rr_.fetch_add(1, std::memory_order_relaxed) % io_.size(); }
 

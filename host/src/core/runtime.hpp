@@ -15,6 +15,14 @@
 
 namespace aviary {
 
+// An io_context whose first teardown phase (destroying every pending handler, see
+// boost::asio::execution_context::shutdown) can be run before the destructor; see ~Runtime.
+class IoContext : public boost::asio::io_context {
+ public:
+  using boost::asio::io_context::io_context;
+  void destroy_handlers() { shutdown(); }
+};
+
 class Runtime final : public Executors {
  public:
   Runtime(int io_threads, int blocking_threads, size_t blocking_queue_max = 100000);
@@ -32,8 +40,8 @@ class Runtime final : public Executors {
   av_executor current() const override;
 
  private:
-  boost::asio::io_context main_;
-  std::vector<std::unique_ptr<boost::asio::io_context>> io_;
+  IoContext main_;
+  std::vector<std::unique_ptr<IoContext>> io_;
   using Guard = boost::asio::executor_work_guard<boost::asio::io_context::executor_type>;
   std::vector<Guard> guards_;
   std::vector<std::thread> threads_;
