@@ -88,8 +88,11 @@ modules:
         raise RuntimeError("aviary did not start in 20 s:\n" + self.log_text())
 
     def _listening(self):
+        # Every listener: they open one after the other, the TLS ones after loading their
+        # certificate, which can take a while (e.g. under AddressSanitizer).
         try:
-            socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+            for port in (self.port, self.tls_port, self.plain_port):
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
             return True
         except OSError:
             return False
