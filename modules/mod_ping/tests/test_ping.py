@@ -111,5 +111,19 @@ class ServerPingTest(unittest.TestCase):
             bad.close()
 
 
+class ServerPingNoneTest(unittest.TestCase):
+    def test_none_keeps_silent_client(self):
+        mods = "  mod_ping: {send_pings: true, ping_interval: 1, ping_req_timeout: 1}\n"  # timeout_action none
+        with Server(extra_modules=mods) as server:
+            server.register("bob")
+            bad = RawClient(server.plain_port).login("bob", resource="quiet")
+            got = bad.read_until("<ping xmlns='urn:xmpp:ping'/>", timeout=5)
+            got += bad.read_until("<ping xmlns='urn:xmpp:ping'/>", timeout=5)  # pinged again, not kicked
+            self.assertNotIn("connection-timeout", got)
+            bad.send(f"<iq type='get' id='alive' to='localhost'>{PING}</iq>")
+            self.assertIn("type='result'", read_iq(bad, "alive"))
+            bad.close()
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
