@@ -4,7 +4,7 @@
   else's bare JID gets service-unavailable; type='set' gets not-allowed;
 - server pings (send_pings, ping_interval 1, ping_req_timeout 1, timeout_action kill): a client
   that answers them stays connected, one that ignores them is disconnected with
-  <connection-timeout/>.
+  <connection-timeout/>; with timeout_action none a silent client is pinged again and stays.
 """
 import os
 import re
