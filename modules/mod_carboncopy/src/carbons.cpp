@@ -117,6 +117,7 @@ bool Registry::enable(std::string_view full_jid) {
   if (res.empty()) return false;
   std::lock_guard<std::mutex> lk(mu_);
   by_bare_[std::string(bare_of(full_jid))].emplace(res);
+  publish();
   return true;
 }
 
@@ -128,6 +129,7 @@ void Registry::disable(std::string_view full_jid) {
   if (it == by_bare_.end()) return;
   it->second.erase(std::string(res));
   if (it->second.empty()) by_bare_.erase(it);
+  publish();
 }
 
 bool Registry::enabled(std::string_view full_jid) const {
@@ -154,6 +156,7 @@ void Registry::forget_user(std::string_view bare_jid) {
   std::lock_guard<std::mutex> lk(mu_);
   auto it = by_bare_.find(bare_jid);
   if (it != by_bare_.end()) by_bare_.erase(it);
+  publish();
 }
 
 size_t Registry::size() const {

@@ -2,6 +2,7 @@
 // the enabled-session registry and the carbon wrapper. No host calls: unit tested.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -88,8 +89,12 @@ class Registry {
   bool any(std::string_view bare_jid) const;
   void forget_user(std::string_view bare_jid);
   size_t size() const;
+  // Lock-free: true when no session enabled carbons (the hot path's first test).
+  bool empty() const { return users_.load(std::memory_order_relaxed) == 0; }
 
  private:
+  void publish() { users_.store(by_bare_.size(), std::memory_order_relaxed); }  // under mu_
+  std::atomic<size_t> users_{0};
   mutable std::mutex mu_;
   std::map<std::string, std::set<std::string>, std::less<>> by_bare_;
 };

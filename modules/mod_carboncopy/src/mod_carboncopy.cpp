@@ -106,7 +106,7 @@ class CarbonCopy final : public av::Module {
 
   // [session] Sent carbons.
   av::Next on_send(const av_stanza_params& p, av_stanza_acc& acc) {
-    if (acc.drop || av::stanza_api().kind(p.stanza) != AV_STANZA_MESSAGE) return av::next;
+    if (acc.drop || registry_.empty() || av::stanza_api().kind(p.stanza) != AV_STANZA_MESSAGE) return av::next;
     std::string_view from = av::sv(p.from);
     std::string bare(carbons::bare_of(from));
     if (!registry_.any(bare)) return av::next;
@@ -116,7 +116,8 @@ class CarbonCopy final : public av::Module {
       if (r != own_res) copies.push_back(std::move(r));
     if (copies.empty()) return av::next;
     av::StanzaView v(p.stanza);
-    if (carbons::bare_of(v.to()) == bare) return av::next;  // to the own account: nothing to mirror
+    std::string_view to = v.to();  // none: the sender's own account
+    if (to.empty() || carbons::bare_of(to) == bare) return av::next;  // own account: nothing to mirror
     El m = summarize(av::stanza_api().root(p.stanza), carbons::kNsClient, 0);
     if (!carbons::eligible(m, Direction::sent)) return av::next;
     auto bound = bound_resources(bare);
@@ -142,7 +143,7 @@ class CarbonCopy final : public av::Module {
         acc.drop = true;
       return av::next;
     }
-    if (acc.drop || av::stanza_api().kind(p.stanza) != AV_STANZA_MESSAGE) return av::next;
+    if (acc.drop || registry_.empty() || av::stanza_api().kind(p.stanza) != AV_STANZA_MESSAGE) return av::next;
     std::string_view to = av::sv(p.to);
     std::string bare(carbons::bare_of(to));
     if (!registry_.any(bare)) return av::next;

@@ -119,7 +119,9 @@ TEST_CASE("carbons JID helpers") {
 
 TEST_CASE("carbons registry") {
   carbons::Registry r;
+  CHECK(r.empty());
   CHECK_FALSE(r.enable("alice@localhost"));  // needs a resource
+  CHECK(r.empty());
   CHECK(r.enable("alice@localhost/r1"));
   CHECK(r.enable("alice@localhost/r1"));  // twice is fine
   CHECK(r.enable("alice@localhost/r2"));
@@ -134,6 +136,8 @@ TEST_CASE("carbons registry") {
   r.disable("alice@localhost/r2");
   CHECK_FALSE(r.any("alice@localhost"));
   CHECK(r.any("bob@localhost"));
+  CHECK_FALSE(r.empty());
   r.forget_user("bob@localhost");
   CHECK(r.size() == 0);
+  CHECK(r.empty());
 }

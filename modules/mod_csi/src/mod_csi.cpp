@@ -16,6 +16,7 @@
 #include "csi_policy.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cstddef>
 #include <memory>
 #include <mutex>
@@ -92,6 +93,8 @@ using Session = csi::Session<av::StanzaRef>;
 struct State {
   std::mutex mu;
   std::unordered_map<uint64_t, Session> by_token;
+  std::atomic<size_t> entries{0};  // by_token.size(), readable without the lock (hot path)
+  void publish() { entries.store(by_token.size(), std::memory_order_relaxed); }  // under mu
 };
 
 struct Marker {
@@ -134,6 +137,7 @@ class Csi final : public av::Module {
       if (!tok) return;
       std::lock_guard<std::mutex> lk(state_->mu);
       state_->by_token.erase(tok);
+      state_->publish();
     });
     return AV_OK;
   }
@@ -153,13 +157,17 @@ class Csi final : public av::Module {
       std::lock_guard<std::mutex> lk(state_->mu);
       if (inactive) {
         state_->by_token.try_emplace(tok, buffer_max_).first->second.set_inactive();
+        state_->publish();
         return av::stop;
       }
       auto it = state_->by_token.find(tok);
       if (it == state_->by_token.end()) return av::stop;
       out = it->second.set_active();
       if (out.empty()) {
-        if (!it->second.draining()) state_->by_token.erase(it);
+        if (!it->second.draining()) {
+          state_->by_token.erase(it);
+          state_->publish();
+        }
         return av::stop;
       }
       it->second.batch_issued();
@@ -170,13 +178,12 @@ class Csi final : public av::Module {
 
   // [session of the recipient] hold, write behind, or let pass.
   av::Next on_receive(const av_stanza_params& p, av_stanza_acc& acc) {
-    if (acc.drop) return av::next;
+    if (acc.drop || state_->entries.load(std::memory_order_relaxed) == 0) return av::next;
     uint64_t tok = token_of(sessions_, p.session);
     if (!tok) return av::next;
     std::vector<av::StanzaRef> out;
     {
       std::lock_guard<std::mutex> lk(state_->mu);
-      if (state_->by_token.empty()) return av::next;
       auto it = state_->by_token.find(tok);
       if (it == state_->by_token.end()) return av::next;
       Session& s = it->second;
@@ -210,13 +217,22 @@ class Csi final : public av::Module {
     }
   }
 
-  static void on_marker(void* arg) {
-    std::unique_ptr<Marker> m(static_cast<Marker*>(arg));
+  static void on_marker(void* arg) noexcept {
+    av::detail::guard<int>("mod_csi marker", 0, [&] {
+      end_batch(std::unique_ptr<Marker>(static_cast<Marker*>(arg)));
+      return 0;
+    });
+  }
+
+  static void end_batch(std::unique_ptr<Marker> m) {
     std::lock_guard<std::mutex> lk(m->state->mu);
     auto it = m->state->by_token.find(m->token);
     if (it == m->state->by_token.end()) return;
     it->second.batch_done();
-    if (!it->second.inactive() && !it->second.draining() && it->second.held() == 0) m->state->by_token.erase(it);
+    if (!it->second.inactive() && !it->second.draining() && it->second.held() == 0) {
+      m->state->by_token.erase(it);
+      m->state->publish();
+    }
   }
 
   size_t buffer_max_ = 100;
