@@ -165,6 +165,38 @@ std::string add_blocked_condition(std::string_view xml) {
   return o;
 }
 
+std::vector<std::string> presence_targets(const std::vector<std::string>& contacts,
+                                          const std::vector<std::string>& items) {
+  std::vector<std::string> out;
+  auto add = [&](std::string t) {
+    if (std::find(out.begin(), out.end(), t) == out.end()) out.push_back(std::move(t));
+  };
+  for (auto& raw : items) {
+    auto item = parse_jid(raw);
+    if (!item) continue;
+    if (!item->node.empty() && !item->resource.empty()) {
+      if (std::find(contacts.begin(), contacts.end(), item->bare()) != contacts.end()) add(item->full());
+      continue;
+    }
+    for (auto& c : contacts) {
+      auto cj = parse_jid(c);
+      if (cj && matches(*item, *cj)) add(cj->bare());
+    }
+  }
+  return out;
+}
+
+std::string presence_xml(std::string_view from, std::string_view to, bool unavailable, std::string_view show,
+                         std::string_view status, int priority) {
+  std::string o = "<presence from='" + xml_escape(from) + "' to='" + xml_escape(to) + "'";
+  if (unavailable) return o + " type='unavailable'/>";
+  o += ">";
+  if (!show.empty()) o += "<show>" + xml_escape(show) + "</show>";
+  if (!status.empty()) o += "<status>" + xml_escape(status) + "</status>";
+  if (priority != 0) o += "<priority>" + std::to_string(priority) + "</priority>";
+  return o + "</presence>";
+}
+
 const char* schema_sql(int dialect) {
   switch (dialect) {
     case 2:

@@ -67,6 +67,16 @@ std::string push_xml(Op op, const std::vector<std::string>& items);
 // error stanza; "" when there is none.
 std::string add_blocked_condition(std::string_view error_stanza_xml);
 
+// XEP-0191 3.3/3.4 presence effects. contacts: bare JIDs allowed to see the user's presence
+// (roster subscription from/both); items: the JIDs just blocked or unblocked. Returns whom
+// to send presence to: a full-JID item of a contact gets it at that full JID, any other
+// item every contact it matches. Deduplicated, in order.
+std::vector<std::string> presence_targets(const std::vector<std::string>& contacts,
+                                          const std::vector<std::string>& items);
+// <presence from to [type='unavailable']>[<show/>][<status/>][<priority/>]</presence>
+std::string presence_xml(std::string_view from, std::string_view to, bool unavailable, std::string_view show,
+                         std::string_view status, int priority);
+
 // SQL (dialect: 1 sqlite, 2 pgsql, 3 mysql). Table blocking_list(server, username, jid).
 const char* schema_sql(int dialect);
 std::string insert_sql(int dialect, size_t n);  // params: n x (server, username, jid)

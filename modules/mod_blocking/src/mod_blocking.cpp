@@ -4,6 +4,8 @@
 // the list is loaded, and the stanza is routed again (then the cache answers).
 #include <aviary/aviary.hpp>
 #include <aviary/ext/draft/disco.h>
+#include <aviary/ext/draft/presence.h>
+#include <aviary/ext/draft/roster.h>
 #include <aviary/ext/router.h>
 
 #include "blocklist.hpp"
@@ -56,6 +58,12 @@ class Blocking final : public av::Module {
         {"pool", AV_OPT_STRING, "default", 1, 0, nullptr, false, "outgoing_pools.rdbms tag holding blocking_list"},
         {nullptr, 0, nullptr, 0, 0, nullptr, false, nullptr}};
     return o;
+  }
+
+  // Soft: only orders start-up/shutdown; av.roster/1 and av.presence/1 are optional.
+  static const av_dep* deps() {
+    static const av_dep d[] = {{"mod_roster", AV_DEP_SOFT}, {"mod_presence", AV_DEP_SOFT}, {nullptr, 0}};
+    return d;
   }
 
   av_status start(av::Context& cx) override {
@@ -281,6 +289,45 @@ class Blocking final : public av::Module {
     }
   }
 
+  // XEP-0191 3.3/3.4: a newly blocked contact allowed to see the user's presence gets
+  // unavailable presence from each available resource; an unblocked one their current
+  // presence. Needs av.roster/1 (mod_roster) and av.presence/1 (mod_presence); without
+  // them nothing is sent (the presence module owns presence then).
+  void presence_effects(const std::string& account, bool blocked, const std::vector<std::string>& items) {
+    if (items.empty()) return;
+    auto* roster = static_cast<const av_ext_roster_v1*>(av::host().get_extension(av::self(), AV_EXT_ROSTER));
+    auto* pres = static_cast<const av_ext_presence_v1*>(av::host().get_extension(av::self(), AV_EXT_PRESENCE));
+    if (!roster || !pres) return;
+    std::vector<std::string> contacts;
+    av_status st = roster->list(
+        av::str(account), AV_ROSTER_MASK(AV_ROSTER_SUB_FROM) | AV_ROSTER_MASK(AV_ROSTER_SUB_BOTH),
+        [](void* u, const av_roster_contact* c, size_t n) {
+          auto* v = static_cast<std::vector<std::string>*>(u);
+          for (size_t i = 0; i < n; ++i) v->emplace_back(av::sv(c[i].jid));
+        },
+        &contacts);
+    if (st != AV_OK) return;
+    struct Res {
+      std::string jid, show, status;
+      int priority;
+    };
+    std::vector<Res> res;
+    pres->available(av::str(account), [](void* u, const av_presence_resource* r, size_t n) {
+      auto* v = static_cast<std::vector<Res>*>(u);
+      for (size_t i = 0; i < n; ++i)
+        v->push_back(Res{std::string(av::sv(r[i].jid)), std::string(av::sv(r[i].show)), std::string(av::sv(r[i].status)),
+                         r[i].priority});
+    }, &res);
+    for (auto& target : blk::presence_targets(contacts, items)) {
+      if (!blocked && cached_blocks(account, target)) continue;  // still blocked by another item
+      for (auto& r : res) {
+        std::string xml = blk::presence_xml(r.jid, target, blocked, r.show, r.status, r.priority);
+        const char* why = nullptr;
+        if (av_stanza* s = av::stanza_api().parse(av::str(xml), &why)) route_own(av::StanzaRef::adopt(s));
+      }
+    }
+  }
+
   av::Next on_iq(const av_stanza_params& p, av_iq_acc& acc) {
     av::StanzaView v(p.stanza);
     std::string account = blk::bare(av::sv(p.to)), from(av::sv(p.from));
@@ -346,6 +393,7 @@ class Blocking final : public av::Module {
       }
       route_own(result(req.get(), account));
       push(account, blk::push_xml(cmd.op, cmd.items));
+      presence_effects(account, cmd.op == blk::Op::block, changed);
     };
     if (changed.empty()) return finish(true);
     auto [user, server] = split_bare(account);

@@ -109,3 +109,18 @@ TEST_CASE("blocking: SQL") {
   CHECK(blk::insert_sql(3, 1) == "INSERT IGNORE INTO blocking_list (server, username, jid) VALUES (?, ?, ?)");
   CHECK(blk::delete_some_sql(2) == "DELETE FROM blocking_list WHERE server = ? AND username = ? AND jid IN (?, ?)");
 }
+
+TEST_CASE("blocking: presence effects") {
+  std::vector<std::string> contacts{"alice@localhost", "carol@localhost", "romeo@montague.net"};
+  CHECK(blk::presence_targets(contacts, {"alice@localhost"}) == std::vector<std::string>{"alice@localhost"});
+  CHECK(blk::presence_targets(contacts, {"dave@localhost"}).empty());  // no subscription: nothing
+  CHECK(blk::presence_targets(contacts, {"localhost"}) ==
+        std::vector<std::string>{"alice@localhost", "carol@localhost"});
+  CHECK(blk::presence_targets(contacts, {"alice@localhost/phone", "carol@localhost", "alice@localhost/phone"}) ==
+        std::vector<std::string>{"alice@localhost/phone", "carol@localhost"});
+  CHECK(blk::presence_targets(contacts, {"montague.net/gate"}).empty());
+  CHECK(blk::presence_xml("b@x/r", "a@x", true, "away", "s", 5) == "<presence from='b@x/r' to='a@x' type='unavailable'/>");
+  CHECK(blk::presence_xml("b@x/r", "a@x", false, "away", "a<b", 5) ==
+        "<presence from='b@x/r' to='a@x'><show>away</show><status>a&lt;b</status><priority>5</priority></presence>");
+  CHECK(blk::presence_xml("b@x/r", "a@x", false, "", "", 0) == "<presence from='b@x/r' to='a@x'></presence>");
+}
