@@ -9,7 +9,8 @@ alice/r1 goes <inactive/>; bob sends her presence, chat states, messages and IQs
 - a message with a body (or an IQ) writes the held stanzas first, in order, then itself;
 - <active/> writes what is held, in order; afterwards everything passes at once;
 - buffer_max (3 here): the 4th held stanza writes all four;
-- a session closing with held stanzas breaks nothing (the server stops cleanly).
+- a session closing with held stanzas breaks nothing (the server stops cleanly);
+- with mod_carboncopy: carbons of chat states are held, a carbon with a body flushes them.
 """
 import base64
 import os
@@ -214,6 +215,45 @@ class CsiTest(unittest.TestCase):
                       f"xmlns='{CHATSTATES}'/></message>")
         self.assertEqual(label(other.next()), "x")
         other.close()
+
+
+class CsiCarbonsTest(unittest.TestCase):
+    """With mod_carboncopy: carbons of chat states are held, carbons of messages with a body
+    are urgent and flush what was held before them."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = Server(extra_modules="  mod_carboncopy: {}\n  mod_csi: {}\n")
+        for u in ("alice", "bob"):
+            cls.server.register(u)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.stop()
+
+    def test_carbons_of_chat_states_are_held(self):
+        r1 = Xmpp(self.server, "alice", "r1")
+        if not r1.has_csi():
+            r1.close()
+            self.skipTest("the server does not advertise <csi xmlns='urn:xmpp:csi:0'/> (host c2s/nonza missing)")
+        r2 = Xmpp(self.server, "alice", "r2")
+        bob = Xmpp(self.server, "bob", "b")
+        try:
+            r1.send("<iq type='set' id='en'><enable xmlns='urn:xmpp:carbons:2'/></iq>")
+            self.assertEqual(r1.next().get("id"), "en")
+            r1.inactive()
+            r2.send(f"<message to='bob@localhost' type='chat' id='s1'><composing xmlns='{CHATSTATES}'/></message>")
+            self.assertEqual(label(bob.next()), "s1")
+            r1.quiet()
+            r2.send("<message to='bob@localhost' type='chat' id='s2'><body>hi</body></message>")
+            self.assertEqual(label(bob.next()), "s2")
+            got = r1.take(2)
+            inner = [e.find("{urn:xmpp:carbons:2}sent/{urn:xmpp:forward:0}forwarded/{jabber:client}message")
+                     for e in got]
+            self.assertEqual([i.get("id") for i in inner], ["s1", "s2"])
+        finally:
+            for c in (r1, r2, bob):
+                c.close()
 
 
 if __name__ == "__main__":
