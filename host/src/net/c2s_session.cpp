@@ -57,10 +57,16 @@ std::string escape(std::string_view t) {
 C2sSession::C2sSession(Host& host, boost::asio::io_context& io, av_executor ex, boost::asio::ip::tcp::socket sock,
                        const C2sListener& cfg, SSL_CTX* tls)
     : host_(host), io_(io), ex_(ex), sock_(std::move(sock)), cfg_(cfg), tls_ctx_(tls),
-      framer_(xml::Limits{cfg.max_stanza_size, cfg.max_depth, cfg.max_attrs}) {}
+      framer_(xml::Limits{cfg.max_stanza_size, cfg.max_depth, cfg.max_attrs}) {
+  // Our own reference: at shutdown the listener frees its SSL_CTX (Listeners::close, main
+  // thread) while this session's io thread may still call SSL_new() on it (ASan: use-after-
+  // free in SSL_new, then a double free in SSL_free).
+  if (tls_ctx_) SSL_CTX_up_ref(tls_ctx_);
+}
 
 C2sSession::~C2sSession() {
   if (ssl_) SSL_free(ssl_);
+  if (tls_ctx_) SSL_CTX_free(tls_ctx_);
 }
 
 void C2sSession::start() {
