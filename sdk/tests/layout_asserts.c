@@ -239,7 +239,10 @@ SIZE(av_session_info, 56);
 OFF(av_ext_sessions_v1, struct_size, 0);
 OFF(av_ext_sessions_v1, list, 8);
 OFF(av_ext_sessions_v1, kick, 16);
-SIZE(av_ext_sessions_v1, 24);
+OFF(av_ext_sessions_v1, token, 24);
+OFF(av_ext_sessions_v1, send_to, 32);
+OFF(av_ext_sessions_v1, peer_ip, 40);
+SIZE(av_ext_sessions_v1, 48);
 
 #endif /* LP64 */
 

@@ -71,6 +71,9 @@ C2sSession::~C2sSession() {
 
 void C2sSession::start() {
   boost::system::error_code ec;
+  auto ep = sock_.remote_endpoint(ec);
+  if (!ec) peer_ip_ = ep.address().to_string();
+  token_ = host_.sessions().add_connection(weak_from_this());
   sock_.non_blocking(true, ec);
   sock_.set_option(boost::asio::ip::tcp::no_delay(true), ec);
   timer_ = std::make_unique<boost::asio::steady_timer>(io_, std::chrono::milliseconds(cfg_.state_timeout_ms));
@@ -228,6 +231,7 @@ void C2sSession::start_tls() {
 void C2sSession::close_now() {
   if (state_ == State::closed) return;
   terminate();
+  host_.sessions().remove_connection(token_);
   state_ = State::closed;
   if (timer_) timer_->cancel();
   boost::system::error_code ec;
@@ -280,6 +284,14 @@ void C2sSession::send_features() {
         f += "<mechanism>" + m + "</mechanism>";
       }
       f += "</mechanisms>";
+      // Modules add pre-authentication features (in-band registration, ...).
+      StanzaPtr feats = StanzaPtr::make(xml::Element("stream:features"));
+      av_session_params p{sizeof(av_session_params), reinterpret_cast<av_session*>(this), {"", 0}, {"", 0},
+                          {vhost_->name.data(), vhost_->name.size()}, {"", 0}, ex_};
+      av_features_acc acc{sizeof(av_features_acc), feats.get()};
+      host_.run_hook(host_.core_hooks().pre_auth_features, vhost_, &p, &acc);
+      for (auto& c : feats.root().children)
+        if (!c.is_text()) c.el->serialize(f);
     }
   } else {
     f += std::string("<bind xmlns='") + kNsBind + "'/>";
@@ -330,10 +342,12 @@ void C2sSession::on_element(std::unique_ptr<xml::Element> el) {
       scram_.reset();
       return sasl_fail("aborted");
     }
+    if (name == "iq") return handle_pre_auth_iq(std::move(el));
     return stream_error("not-authorized");
   }
   if (state_ == State::bind) {
     if (name == "iq") return handle_bind(std::move(el));
+    if (name != "message" && name != "presence" && handle_nonza(el)) return;  // e.g. XEP-0198 <resume/>
     return stream_error("not-authorized", "Bind a resource first");
   }
 }
@@ -469,8 +483,10 @@ void C2sSession::handle_bind(std::unique_ptr<xml::Element> el) {
 
 void C2sSession::handle_stanza(std::unique_ptr<xml::Element> el) {
   const std::string name = el->name;  // a copy: *el is moved into the stanza below
-  if (name != "message" && name != "presence" && name != "iq")
+  if (name != "message" && name != "presence" && name != "iq") {
+    if (handle_nonza(el)) return;
     return stream_error("unsupported-stanza-type", "Unknown top-level element <" + name + "/>");
+  }
   auto ns = el->xmlns();
   if (!ns.empty() && ns != "jabber:client") return stream_error("invalid-namespace");
   if (const std::string* from = el->attr("from")) {
@@ -482,15 +498,18 @@ void C2sSession::handle_stanza(std::unique_ptr<xml::Element> el) {
   StanzaPtr s = StanzaPtr::make(std::move(*el));
   const xml::Element& e = s.root();
   if (name == "iq") {
+    if (e.child("session", kNsSession) && !e.attr("to")) {
+      send("<iq type='result' id='" + escape(e.attr_or("id")) + "'/>");
+      return;
+    }
+    // No 'to': the server answers on behalf of the account (RFC 6120 10.3.3). Making that
+    // explicit gives every reply, error or module answer a 'from' (the bare JID).
+    if (!e.attr("to")) s.mut().set_attr("to", jid_.bare());
     auto type = e.attr_or("type");
     if (!e.attr("id") || (type != "get" && type != "set" && type != "result" && type != "error"))
       return host_.router().bounce(s, "modify", "bad-request", "An IQ needs an id and a type");
     if ((type == "get" || type == "set") && !e.first_child_element())
       return host_.router().bounce(s, "modify", "bad-request", "An IQ get/set needs one payload element");
-    if (e.child("session", kNsSession) && !e.attr("to")) {
-      send("<iq type='result' id='" + escape(e.attr_or("id")) + "'/>");
-      return;
-    }
   }
   if (!host_.router().run_send_hooks(s, jid_, reinterpret_cast<av_session*>(this))) return;
   if (name == "presence" && !e.attr("to")) {
@@ -511,6 +530,46 @@ void C2sSession::handle_stanza(std::unique_ptr<xml::Element> el) {
     return;  // broadcast to contacts belongs to the presence module
   }
   host_.router().route(std::move(s));
+}
+
+bool C2sSession::handle_nonza(std::unique_ptr<xml::Element>& el) {
+  StanzaPtr s = StanzaPtr::make(std::move(*el));
+  std::string from = bound_ ? jid_full_ : jid_.bare();
+  av_stanza_params p{sizeof(av_stanza_params), s.get(), {from.data(), from.size()}, {nullptr, 0},
+                     reinterpret_cast<av_session*>(this), ex_};
+  av_stanza_acc acc{sizeof(av_stanza_acc), false};
+  host_.run_hook(host_.core_hooks().c2s_nonza, vhost_, &p, &acc);
+  return acc.drop;  // *el is moved-from either way
+}
+
+void C2sSession::handle_pre_auth_iq(std::unique_ptr<xml::Element> el) {
+  StanzaPtr s = StanzaPtr::make(std::move(*el));
+  const xml::Element& e = s.root();
+  auto type = e.attr_or("type");
+  if (!e.attr("id") || (type != "get" && type != "set")) {
+    if (type == "result" || type == "error") return;  // never answered
+    av_stanza* r = stanza_error_reply(e, "modify", "bad-request", "An IQ needs an id and type get or set");
+    if (r) send_stanza(StanzaPtr::adopt(r).root());
+    return;
+  }
+  av_stanza_params p{sizeof(av_stanza_params), s.get(), {nullptr, 0}, {vhost_->name.data(), vhost_->name.size()},
+                     reinterpret_cast<av_session*>(this), ex_};
+  av_iq_acc acc{sizeof(av_iq_acc), false, nullptr};
+  host_.run_hook(host_.core_hooks().pre_auth_iq, vhost_, &p, &acc);
+  if (acc.reply) {
+    StanzaPtr r = StanzaPtr::adopt(acc.reply);
+    send_stanza(r.root());
+    return;
+  }
+  if (acc.handled) return;
+  av_stanza* r = stanza_error_reply(e, "cancel", "service-unavailable");
+  if (r) send_stanza(StanzaPtr::adopt(r).root());
+}
+
+void C2sSession::send_raw(StanzaPtr s) {
+  boost::asio::post(io_, [self = shared_from_this(), s = std::move(s)] {
+    if (!self->close_after_flush_) self->send_stanza(s.root());
+  });
 }
 
 void C2sSession::deliver(StanzaPtr s) {

@@ -37,6 +37,10 @@ class C2sSession final : public std::enable_shared_from_this<C2sSession>, privat
 
   const Jid& jid() const { return jid_; }
   av_executor executor() const { return ex_; }
+  uint64_t token() const { return token_; }
+  const std::string& peer_ip() const { return peer_ip_; }
+  // [any-thread] Write an element as it is, no hooks (av.sessions/1 send_to).
+  void send_raw(StanzaPtr s);
 
  private:
   enum class State { header, auth, bind, established, closed };
@@ -69,6 +73,8 @@ class C2sSession final : public std::enable_shared_from_this<C2sSession>, privat
   void sasl_success(const std::string& user, std::string_view additional);
   void handle_bind(std::unique_ptr<xml::Element> el);
   void handle_stanza(std::unique_ptr<xml::Element> el);
+  bool handle_nonza(std::unique_ptr<xml::Element>& el);  // true when a module took it
+  void handle_pre_auth_iq(std::unique_ptr<xml::Element> el);
   void deliver_here(StanzaPtr s);
   void send_stanza(const xml::Element& e);
   void terminate();
@@ -96,6 +102,8 @@ class C2sSession final : public std::enable_shared_from_this<C2sSession>, privat
   bool authenticated_ = false;
   bool bound_ = false;
   bool available_ = false;  // sent available presence, not unavailable since
+  uint64_t token_ = 0;      // av.sessions/1 connection token (0 until start())
+  std::string peer_ip_;
   int sasl_failures_ = 0;
   std::string stream_id_;
   av_vhost* vhost_ = nullptr;

@@ -97,4 +97,22 @@ std::vector<std::string> SessionManager::list(const std::string& domain) const {
   return out;
 }
 
+uint64_t SessionManager::add_connection(std::weak_ptr<C2sSession> s) {
+  std::lock_guard<std::mutex> lk(conn_mu_);
+  uint64_t t = next_token_++;
+  conns_.emplace(t, std::move(s));
+  return t;
+}
+
+void SessionManager::remove_connection(uint64_t token) {
+  std::lock_guard<std::mutex> lk(conn_mu_);
+  conns_.erase(token);
+}
+
+std::shared_ptr<C2sSession> SessionManager::connection(uint64_t token) const {
+  std::lock_guard<std::mutex> lk(conn_mu_);
+  auto it = conns_.find(token);
+  return it == conns_.end() ? nullptr : it->second.lock();
+}
+
 }  // namespace aviary

@@ -37,6 +37,12 @@ class SessionManager {
   size_t count(int vhost_index = -1) const;  // -1 = all
   std::vector<std::string> list(const std::string& domain = {}) const;  // full JIDs; "" = all
 
+  // Every connection (bound or not) by its token, for av.sessions/1 send_to (pre-auth replies,
+  // nonzas). Tokens are never reused.
+  uint64_t add_connection(std::weak_ptr<C2sSession> s);
+  void remove_connection(uint64_t token);
+  std::shared_ptr<C2sSession> connection(uint64_t token) const;
+
  private:
   static constexpr size_t kShards = 64;
   struct Shard {
@@ -46,6 +52,9 @@ class SessionManager {
   Shard& shard(const std::string& bare) const;
   mutable std::array<Shard, kShards> shards_;
   std::vector<std::unique_ptr<std::atomic<size_t>>> counts_;
+  mutable std::mutex conn_mu_;
+  std::unordered_map<uint64_t, std::weak_ptr<C2sSession>> conns_;
+  uint64_t next_token_ = 1;
 };
 
 }  // namespace aviary

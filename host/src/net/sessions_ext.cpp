@@ -52,7 +52,27 @@ av_status x_kick(av_str full, av_str condition, av_str text) {
   }
 }
 
-const av_ext_sessions_v1 kExt = {sizeof(av_ext_sessions_v1), x_list, x_kick};
+uint64_t x_token(const av_session* s) { return s ? reinterpret_cast<const C2sSession*>(s)->token() : 0; }
+
+av_status x_send_to(uint64_t token, const av_stanza* st) {
+  if (!st) return AV_E_INVALID_ARG;
+  try {
+    auto s = Host::get().sessions().connection(token);
+    if (!s) return AV_E_NOT_FOUND;
+    s->send_raw(StanzaPtr::share(const_cast<av_stanza*>(st)));
+    return AV_OK;
+  } catch (...) {
+    return AV_E_INTERNAL;
+  }
+}
+
+av_str x_peer_ip(const av_session* s) {
+  if (!s) return av_strn(nullptr, 0);
+  const std::string& ip = reinterpret_cast<const C2sSession*>(s)->peer_ip();
+  return av_strn(ip.data(), ip.size());
+}
+
+const av_ext_sessions_v1 kExt = {sizeof(av_ext_sessions_v1), x_list, x_kick, x_token, x_send_to, x_peer_ip};
 
 }  // namespace
 

@@ -103,6 +103,23 @@ typedef struct av_session_params {
  *   user's data. */
 #define AV_HOOK_ACCOUNT_REMOVED "account/removed"
 
+/* c2s/nonza   fold  [session]  av_stanza_params / av_stanza_acc
+ *   A top-level element other than message/presence/iq from an authenticated client (bound or
+ *   not yet bound), e.g. XEP-0198 <r/>, <enable/>, <resume/> or XEP-0352 <active/>. params.from
+ *   is the session's JID (bare before binding), to is {NULL,0}. Set drop = true when you handled
+ *   it; an element nobody handles ends the stream with unsupported-stanza-type. Answer with
+ *   av.sessions/1 send_to. */
+#define AV_HOOK_C2S_NONZA "c2s/nonza"
+/* c2s/pre-auth-features   fold  [session]  av_session_params / av_features_acc
+ *   Before authentication, when <stream:features> is built (jid, user and resource are
+ *   {"",0}; server is the vhost): add features such as XEP-0077 <register/>. */
+#define AV_HOOK_PRE_AUTH_FEATURES "c2s/pre-auth-features"
+/* c2s/pre-auth-iq   fold  [session]  av_stanza_params / av_iq_acc
+ *   An IQ from a client that has not authenticated (XEP-0077 in-band registration). params.from
+ *   is {NULL,0}, params.to the domain the stream was opened for. Set handled and reply (written back to the connection; its 'to'/'from' are not
+ *   needed) or handled with reply NULL and answer later with av.sessions/1 send_to. Unhandled
+ *   IQs get service-unavailable. */
+#define AV_HOOK_PRE_AUTH_IQ "c2s/pre-auth-iq"
 /* c2s/stream-features   fold  [session]  av_session_params / av_features_acc
  *   After authentication, before <stream:features> is sent: add feature elements as
  *   children of acc->features (an unshared stanza, safe to modify). */

@@ -13,6 +13,7 @@ namespace av {
 inline std::string_view sv(av_str s) { return s.ptr ? std::string_view(s.ptr, s.len) : std::string_view(); }
 inline av_str str(std::string_view s) { return av_strn(s.data(), s.size()); }
 inline av_str str(const std::string& s) { return av_strn(s.data(), s.size()); }
+inline av_str str(const char* s) { return av_cstr(s); }  // NULL stays absent
 inline av_str str_absent() { return av_strn(nullptr, 0); }
 
 namespace detail {

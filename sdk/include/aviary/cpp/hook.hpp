@@ -32,6 +32,10 @@ inline constexpr HookDef<av_session_params, void> session_unavailable{AV_HOOK_SE
 inline constexpr HookDef<av_session_params, void> account_registered{AV_HOOK_ACCOUNT_REGISTERED};
 inline constexpr HookDef<av_session_params, void> account_removed{AV_HOOK_ACCOUNT_REMOVED};
 inline constexpr HookDef<av_session_params, av_features_acc> stream_features{AV_HOOK_STREAM_FEATURES};
+inline constexpr HookDef<av_session_params, av_features_acc> pre_auth_features{AV_HOOK_PRE_AUTH_FEATURES};
+inline constexpr HookDef<av_stanza_params, av_iq_acc> pre_auth_iq{AV_HOOK_PRE_AUTH_IQ};
+inline constexpr HookDef<av_stanza_params, av_stanza_acc> c2s_nonza{AV_HOOK_C2S_NONZA};
+inline constexpr HookDef<av_stanza_params, av_iq_acc> iq_response{AV_HOOK_IQ_RESPONSE};
 }  // namespace hooks
 
 // What a handler returns.

@@ -2,7 +2,7 @@
 #ifndef AVIARY_EXT_SESSIONS_H
 #define AVIARY_EXT_SESSIONS_H
 
-#include "../types.h"
+#include "stanza.h"
 
 AV_EXTERN_C_BEGIN
 
@@ -30,6 +30,16 @@ typedef struct av_ext_sessions_v1 {
    * "policy-violation", "connection-timeout"; text may be {NULL,0}). AV_E_NOT_FOUND when no
    * session has that full JID. The session closes asynchronously. */
   av_status (*kick)(av_str full_jid, av_str condition, av_str text);
+  /* [session] A token naming the connection of `s` (from hook params; any state, also before
+   * authentication), valid for the connection's life and never reused; 0 for NULL. */
+  uint64_t (*token)(const av_session *s);
+  /* [any-thread] Write an element to that connection as it is, without running any hook:
+   * answers to pre-authentication IQs, nonzas such as XEP-0198 <a/>. AV_E_NOT_FOUND when the
+   * connection is gone. The caller keeps its own reference to st. */
+  av_status (*send_to)(uint64_t token, const av_stanza *st);
+  /* [session] The peer's IP address as text ("127.0.0.1", "::1"); valid during the hook call
+   * that handed out `s`. */
+  av_str (*peer_ip)(const av_session *s);
 } av_ext_sessions_v1;
 
 AV_EXTERN_C_END
