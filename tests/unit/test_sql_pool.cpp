@@ -521,7 +521,7 @@ TEST_CASE("sql translate: '?' outside quotes and comments becomes :pN", "[sql]")
   CHECK(err.find("NUL") != std::string::npos);
 }
 
-TEST_CASE("sql translate: MySQL quoting; '?' stays, its offset is recorded", "[sql]") {
+TEST_CASE("sql translate: MySQL quoting keeps '?' and records its offset", "[sql]") {
   using aviary::sql_detail::Dialect;
   using aviary::sql_detail::Translated;
   using aviary::sql_detail::translate;
