@@ -697,7 +697,7 @@ bool my_attempt(soci::session& s, const Job& j, av_sql_result& r, std::string* e
       }
       const std::string& v = j.params[i];
       size_t at = text.size();
-      text.resize(at + 2 * v.size() + 1);
+      text.resize(at + 2 * v.size() + 2);  // quote, worst case escaped, the library's NUL
       text[at] = '\'';
       unsigned long w = mysql_real_escape_string(c, &text[at + 1], v.data(), static_cast<unsigned long>(v.size()));
       if (w == static_cast<unsigned long>(-1)) {
