@@ -230,6 +230,10 @@ done
 [ -n "$rc" ] || { cat "$WORK/server.log" >&2; die "aviary did not stop within 10 s of SIGTERM"; }
 echo "--- server log ---"; cat "$WORK/server.log"; echo "------------------"
 [ "$rc" = 0 ] || die "aviary exited with status $rc after SIGTERM"
+# AV_SANITIZE builds: UBSan without halt_on_error only prints, the exit status stays 0.
+if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$WORK/server.log"; then
+  die "sanitizer report in the server log"
+fi
 grep -q 'mod_example_cpp\] stopping after 1 message(s)' "$WORK/server.log" || die "mod_example_cpp was not stopped"
 grep -q 'mod_example_c\] stopping after 1 answer(s)' "$WORK/server.log" || die "mod_example_c was not stopped"
 [ ! -e "$SOCK" ] || echo "note: $SOCK was left behind"
