@@ -50,6 +50,25 @@ av::StanzaRef result(const av_stanza* req, const std::string& account) {
 // The stanza this thread is routing on the module's own behalf (errors, pushes): the
 // filter lets it through, since it is routed synchronously up to the filter hook.
 thread_local const av_stanza* t_bypass = nullptr;
+// The held stanza this thread is routing again after loading a list: if that list is gone
+// from the cache again already (evicted), it is let through rather than held once more.
+// route() keeps the stanza's identity; route_as_user() may copy it, so for the user's own
+// sends a flag marks the call (the send hooks run synchronously inside it).
+thread_local const av_stanza* t_again = nullptr;
+thread_local bool t_again_out = false;
+
+void again_in(const av::StanzaRef& s, av_status (*route)(av_stanza*)) {
+  const av_stanza* prev = t_again;
+  t_again = s.get();
+  route(s.get());
+  t_again = prev;
+}
+void again_out(const av::StanzaRef& s, av_status (*route_as_user)(av_stanza*)) {
+  bool prev = t_again_out;
+  t_again_out = true;
+  route_as_user(s.get());
+  t_again_out = prev;
+}
 
 class Blocking final : public av::Module {
  public:
@@ -212,9 +231,10 @@ class Blocking final : public av::Module {
     switch (check(to_bare, from)) {
       case Verdict::allow: break;
       case Verdict::unknown: {
+        if (p.stanza == t_again) break;
         acc.drop = true;
         auto ref = av::StanzaRef::share(p.stanza);
-        when_loaded(to_bare, [this, ref] { router_->route(ref.get()); });
+        when_loaded(to_bare, [this, ref] { again_in(ref, router_->route); });
         return av::stop;
       }
       case Verdict::block: {
@@ -247,9 +267,10 @@ class Blocking final : public av::Module {
     switch (check(from_bare, to)) {
       case Verdict::allow: return av::next;
       case Verdict::unknown: {
+        if (t_again_out) return av::next;
         acc.drop = true;
         auto ref = av::StanzaRef::share(p.stanza);
-        when_loaded(from_bare, [this, ref] { router_->route_as_user(ref.get()); });
+        when_loaded(from_bare, [this, ref] { again_out(ref, router_->route_as_user); });
         return av::stop;
       }
       case Verdict::block: break;
