@@ -49,6 +49,8 @@ Decision classify(const std::string& type, const std::vector<Child>& children) {
       continue;
     }
     if (c.xmlns == kNsChatStates) continue;  // XEP-0085 5.6: standalone notifications are not stored
+    // XEP-0280: a carbon copy whose session went away is not stored; the original was.
+    if (c.xmlns == "urn:xmpp:carbons:2" && (c.name == "sent" || c.name == "received")) return Decision::discard;
     if (c.name == "thread" && (c.xmlns.empty() || c.xmlns == "jabber:client")) continue;
     content = true;  // body, subject, receipts, markers, encrypted payloads ...
   }

@@ -18,6 +18,8 @@ TEST_CASE("what is stored offline", "[mod_offline]") {
   CHECK(classify("chat", {}) == Decision::discard);
   CHECK(classify("chat", {{"body", ""}, {"no-store", "urn:xmpp:hints"}}) == Decision::discard);  // XEP-0334
   CHECK(classify("chat", {{"composing", kCs}, {"store", "urn:xmpp:hints"}}) == Decision::store);
+  CHECK(classify("chat", {{"received", "urn:xmpp:carbons:2"}}) == Decision::discard);  // XEP-0280 copy
+  CHECK(classify("chat", {{"sent", "urn:xmpp:carbons:2"}}) == Decision::discard);
   for (auto t : {"error", "groupchat", "headline"}) CHECK(classify(t, {{"body", ""}}) == Decision::not_ours);
 }
 
