@@ -242,7 +242,9 @@ OFF(av_ext_sessions_v1, kick, 16);
 OFF(av_ext_sessions_v1, token, 24);
 OFF(av_ext_sessions_v1, send_to, 32);
 OFF(av_ext_sessions_v1, peer_ip, 40);
-SIZE(av_ext_sessions_v1, 48);
+OFF(av_ext_sessions_v1, end_reason, 48);
+OFF(av_ext_sessions_v1, resume_bind, 56);
+SIZE(av_ext_sessions_v1, 64);
 
 #endif /* LP64 */
 

@@ -230,6 +230,7 @@ void C2sSession::start_tls() {
 
 void C2sSession::close_now() {
   if (state_ == State::closed) return;
+  if (end_reason_.empty()) end_reason_ = "transport";
   terminate();
   host_.sessions().remove_connection(token_);
   state_ = State::closed;
@@ -253,6 +254,7 @@ void C2sSession::send_header() {
 
 void C2sSession::stream_error(const char* condition, std::string_view text) {
   if (state_ == State::closed || close_after_flush_) return;
+  if (end_reason_.empty()) end_reason_ = condition;
   send_header();
   std::string e = "<stream:error><" + std::string(condition) + " xmlns='" + kNsStreams + "'/>";
   if (!text.empty()) e += "<text xmlns='" + std::string(kNsStreams) + "'>" + escape(text) + "</text>";
@@ -324,6 +326,7 @@ void C2sSession::on_stream_open(xml::Element&& h) {
 }
 
 void C2sSession::on_stream_close() {
+  if (end_reason_.empty()) end_reason_ = "client";
   send("</stream:stream>");
   close_after_flush_ = true;
 }
@@ -481,6 +484,25 @@ void C2sSession::handle_bind(std::unique_ptr<xml::Element> el) {
   run_session_hook(host_.core_hooks().session_opened);
 }
 
+av_status C2sSession::resume_bind(const Jid& full, const av_stanza* presence) {
+  if (host_.runtime().current() != ex_) return AV_E_INVALID_ARG;
+  if (state_ != State::bind || bound_ || !authenticated_ || close_after_flush_) return AV_E_INVALID_ARG;
+  if (full.user != jid_.user || full.server != jid_.server || full.resource.empty()) return AV_E_INVALID_ARG;
+  jid_ = full;
+  jid_full_ = jid_.full();
+  auto old = host_.sessions().add(jid_, vhost_->index, shared_from_this());
+  if (old && old.get() != this) old->kick("conflict", "Replaced by a resumed session");
+  bound_ = true;
+  state_ = State::established;
+  timer_.reset();
+  run_session_hook(host_.core_hooks().session_opened);
+  // The former presence, restored as if the client had sent it again (XEP-0198: a resumed
+  // client does not resend it).
+  if (presence && state_ == State::established && !close_after_flush_ && presence->root.name == "presence")
+    handle_stanza(presence->root.clone());
+  return AV_OK;
+}
+
 void C2sSession::handle_stanza(std::unique_ptr<xml::Element> el) {
   const std::string name = el->name;  // a copy: *el is moved into the stanza below
   if (name != "message" && name != "presence" && name != "iq") {
@@ -567,6 +589,10 @@ void C2sSession::handle_pre_auth_iq(std::unique_ptr<xml::Element> el) {
 }
 
 void C2sSession::send_raw(StanzaPtr s) {
+  if (host_.runtime().current() == ex_) {
+    if (!close_after_flush_) send_stanza(s.root());
+    return;
+  }
   boost::asio::post(io_, [self = shared_from_this(), s = std::move(s)] {
     if (!self->close_after_flush_) self->send_stanza(s.root());
   });

@@ -39,8 +39,18 @@ class C2sSession final : public std::enable_shared_from_this<C2sSession>, privat
   av_executor executor() const { return ex_; }
   uint64_t token() const { return token_; }
   const std::string& peer_ip() const { return peer_ip_; }
-  // [any-thread] Write an element as it is, no hooks (av.sessions/1 send_to).
+  // [any-thread] Write an element as it is, no hooks (av.sessions/1 send_to). On the
+  // session's own thread it is written at once (in order with deliveries made in the same
+  // handler); from another thread it is posted.
   void send_raw(StanzaPtr s);
+  // Why the connection ended (av.sessions/1 end_reason): "" while open, "client" after the
+  // client's </stream:stream>, "transport" when the connection was lost without one, else the
+  // condition of the stream error the server sent ("conflict", "connection-timeout", ...).
+  const std::string& end_reason() const { return end_reason_; }
+  // [own thread] av.sessions/1 resume_bind: bind this authenticated, not yet bound connection
+  // as `full` (same account), run session/opened, then handle `presence` (may be null) as if
+  // the client had sent it. AV_E_INVALID_ARG when the state, thread or JID does not allow it.
+  av_status resume_bind(const Jid& full, const av_stanza* presence);
 
  private:
   enum class State { header, auth, bind, established, closed };
@@ -111,6 +121,7 @@ class C2sSession final : public std::enable_shared_from_this<C2sSession>, privat
   std::string sasl_mech_;
   Jid jid_;
   std::string jid_full_;
+  std::string end_reason_;
   std::unique_ptr<boost::asio::steady_timer> timer_;  // pre-session timeout only
 };
 

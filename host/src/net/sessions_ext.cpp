@@ -72,7 +72,26 @@ av_str x_peer_ip(const av_session* s) {
   return av_strn(ip.data(), ip.size());
 }
 
-const av_ext_sessions_v1 kExt = {sizeof(av_ext_sessions_v1), x_list, x_kick, x_token, x_send_to, x_peer_ip};
+av_str x_end_reason(const av_session* s) {
+  if (!s) return av_strn(nullptr, 0);
+  const std::string& r = reinterpret_cast<const C2sSession*>(s)->end_reason();
+  return r.empty() ? av_strn("", 0) : av_strn(r.data(), r.size());
+}
+
+av_status x_resume_bind(uint64_t token, av_str full_jid, const av_stanza* presence) {
+  try {
+    auto j = parse_jid(sv(full_jid));
+    if (!j || j->user.empty() || j->resource.empty()) return AV_E_INVALID_ARG;
+    auto s = Host::get().sessions().connection(token);
+    if (!s) return AV_E_NOT_FOUND;
+    return s->resume_bind(*j, presence);
+  } catch (...) {
+    return AV_E_INTERNAL;
+  }
+}
+
+const av_ext_sessions_v1 kExt = {sizeof(av_ext_sessions_v1), x_list,       x_kick,        x_token,
+                                 x_send_to,                  x_peer_ip,    x_end_reason, x_resume_bind};
 
 }  // namespace
 
