@@ -81,9 +81,30 @@ Host::Host(Config cfg) : cfg_(std::move(cfg)) {
 Host::~Host() {
   stop();
   rt_->stop_io();
-  if (modules_started_) loader_->stop_all([this](av_module* m) { cleanup_module(m); });
+  if (modules_started_) {
+    settle();
+    loader_->stop_all([this](av_module* m) { cleanup_module(m); });
+  }
   sql_->shutdown();
   if (g_host == this) g_host = nullptr;
+}
+
+// Before the modules stop: finish the SQL queries still queued and run the completions
+// (and other handlers) they left on the now idle executors. A completion left there is
+// destroyed with its io_context without being called, although storage_sql.h promises done
+// exactly once: the module's callback state leaked (LeakSanitizer, a client that quit just
+// before SIGTERM). Completions may queue more queries, hence the loop; bounded, so that a
+// hung database or a busy client cannot hold up the exit.
+void Host::settle() {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  for (;;) {
+    bool idle = sql_->wait_idle(deadline);
+    if (rt_->run_ready() == 0 && idle) break;
+    if (std::chrono::steady_clock::now() >= deadline) {
+      log::warning("shutdown: work still pending after 5 s; dropping it");
+      break;
+    }
+  }
 }
 
 av_hook_action Host::run_hook(av_hook_id h, av_vhost* vh, const void* params, void* acc) {

@@ -70,6 +70,7 @@ class Host {
 
  private:
   void cleanup_module(av_module* m);
+  void settle();
   void register_host_commands();
 
   Config cfg_;

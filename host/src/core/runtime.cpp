@@ -51,6 +51,20 @@ void Runtime::stop_io() {
   }
 }
 
+size_t Runtime::run_ready() {
+  const av_executor caller = t_current;
+  t_current = AV_EXEC_MAIN;
+  main_.restart();
+  size_t n = main_.poll();
+  for (size_t i = 0; i < io_.size(); ++i) {
+    t_current = AV_EXEC_IO_BASE + i;
+    io_[i]->restart();
+    n += io_[i]->poll();
+  }
+  t_current = caller;
+  return n;
+}
+
 av_status Runtime::post(av_executor ex, std::function<void()> fn) {
   if (ex == AV_EXEC_MAIN) {
     boost::asio::post(main_, std::move(fn));

@@ -35,6 +35,9 @@ class Runtime final : public Executors {
 
   void start_io();   // spawn network and blocking threads
   void stop_io();    // stop and join them
+  // After stop_io: runs the handlers ready on main and on every network context on the
+  // calling thread (current() tells which context each belongs to). Returns how many ran.
+  size_t run_ready();
 
   av_status post(av_executor ex, std::function<void()> fn) override;
   av_executor current() const override;

@@ -96,7 +96,9 @@ struct av_sql_pool {
   std::mutex mu;
   std::condition_variable job_cv;   // a job was queued, or stopping was set
   std::condition_variable conn_cv;  // a session went back to the idle list
+  std::condition_variable idle_cv;  // a worker delivered a job (see SqlPools::wait_idle)
   std::deque<Job> jobs;
+  size_t running = 0;               // jobs taken by a worker whose done is not posted yet
   std::vector<std::unique_ptr<soci::session>> conns;
   std::vector<soci::session*> idle;
   std::vector<std::thread> threads;
@@ -881,6 +883,7 @@ void worker_main(av_sql_pool* p, size_t index) {
       if (p->jobs.empty()) return;  // stopping, and everything queued has run
       j = std::move(p->jobs.front());
       p->jobs.pop_front();
+      ++p->running;
       p->conn_cv.wait(l, [p] { return !p->idle.empty(); });  // a query_sync may hold one
       s = p->idle.back();
       p->idle.pop_back();
@@ -905,9 +908,14 @@ void worker_main(av_sql_pool* p, size_t index) {
         return r;
       }();
       call_done(j.done, j.user, st, &oom);
-      continue;
+    } else {
+      deliver(*p, j, st, std::move(res));
     }
-    deliver(*p, j, st, std::move(res));
+    {
+      std::lock_guard<std::mutex> l(p->mu);
+      --p->running;
+    }
+    p->idle_cv.notify_all();
   }
 }
 
@@ -1292,6 +1300,15 @@ bool SqlPools::open(const std::vector<SqlPoolConfig>& cfgs, std::string* err) {
 }
 
 const av_ext_storage_sql_v1* SqlPools::ext() const { return &kTable; }
+
+bool SqlPools::wait_idle(std::chrono::steady_clock::time_point deadline) {
+  bool idle = true;
+  for (auto& p : impl_->pools) {
+    std::unique_lock<std::mutex> l(p->mu);
+    idle = p->idle_cv.wait_until(l, deadline, [&] { return p->jobs.empty() && p->running == 0; }) && idle;
+  }
+  return idle;
+}
 
 void SqlPools::shutdown() {
   std::lock_guard<std::mutex> l(impl_->shut_mu);

@@ -64,6 +64,7 @@
 
 #include <aviary/ext/storage_sql.h>
 
+#include <chrono>
 #include <cstddef>
 #include <memory>
 #include <string>
@@ -105,6 +106,10 @@ class SqlPools {
   // Must not be called from a pool worker thread (e.g. from a done callback that fell back to
   // running there).
   void shutdown();
+
+  // [main] Waits until no query is queued or running, i.e. every accepted query has had its
+  // done posted (or called). false if that did not happen by `deadline`.
+  bool wait_idle(std::chrono::steady_clock::time_point deadline);
 
   struct Impl;
 
