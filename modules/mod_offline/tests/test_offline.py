@@ -9,6 +9,7 @@
 - disco#info of the server lists msgoffline.
 """
 # e2e: also-pgsql
+# e2e: also-mysql
 import contextlib
 import os
 import re
@@ -18,7 +19,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import PgServer, RawClient, Server, want_pg  # noqa: E402
+from harness import MariaDbServer, PgServer, RawClient, Server, want_mysql, want_pg  # noqa: E402
 
 STAMP = re.compile(r"stamp='(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z)'")
 
@@ -28,7 +29,9 @@ class OfflineTest(unittest.TestCase):
     def setUpClass(cls):
         cls.stack = contextlib.ExitStack()
         cls.pg = cls.stack.enter_context(PgServer()) if want_pg() else None
-        cls.server = Server(rdbms=cls.pg.rdbms if cls.pg else None,
+        cls.my = cls.stack.enter_context(MariaDbServer()) if want_mysql() else None
+        db = cls.pg or cls.my
+        cls.server = Server(rdbms=db.rdbms if db else None,
                             extra_modules="  mod_offline: {max_user_messages: 5}\n  mod_disco: {}\n")
         cls.stack.callback(cls.server.stop)
         for u in ("alice", "bob", "carol", "dave"):
@@ -42,6 +45,8 @@ class OfflineTest(unittest.TestCase):
         q = f"SELECT COUNT(*) FROM offline_message WHERE server = 'localhost' AND username = '{user}'"
         if self.pg:
             return int(self.pg.psql(q).strip())
+        if self.my:
+            return int(self.my.sql(q).strip().splitlines()[-1])
         db = sqlite3.connect(os.path.join(self.server.dir, "data", "aviary.db"), timeout=10)
         try:
             return db.execute(q).fetchone()[0]
