@@ -2,6 +2,8 @@
 #pragma once
 #include <aviary/aviary.h>
 #include <aviary/cpp/guard.hpp>
+#include <aviary/cpp/jid.hpp>
+#include <aviary/cpp/xml.hpp>
 #include <aviary/cpp/hook.hpp>
 #include <aviary/cpp/stanza.hpp>
 #include <aviary/cpp/sql.hpp>
