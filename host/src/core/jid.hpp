@@ -1,23 +1,17 @@
 // JIDs (RFC 7622), normalized the simple way: localpart and domain lowercased (ASCII),
-// resource kept as is. Full PRECIS profiles are not applied yet.
+// resource kept as is. Full PRECIS profiles are not applied yet. One implementation, the
+// SDK's (aviary/cpp/jid.hpp), shared with the modules.
 #pragma once
 
-#include <optional>
-#include <string>
-#include <string_view>
+#include <aviary/cpp/jid.hpp>
 
 namespace aviary {
 
-struct Jid {
-  std::string user, server, resource;
-  std::string bare() const { return user.empty() ? server : user + "@" + server; }
-  std::string full() const { return resource.empty() ? bare() : bare() + "/" + resource; }
-  bool is_bare() const { return resource.empty(); }
-};
+using Jid = av::Jid;
 
 // nullopt when the text is not a valid JID (empty parts, forbidden characters, too long).
-std::optional<Jid> parse_jid(std::string_view text);
+using av::parse_jid;
 // Lowercase + validate a localpart (nodeprep-lite); "" when invalid.
-std::string normalize_user(std::string_view user);
+using av::normalize_user;
 
 }  // namespace aviary
