@@ -115,7 +115,7 @@ struct Core : std::enable_shared_from_this<Core> {
   // --- outbound ---------------------------------------------------------------------
   void on_available(const av_stanza_params& p) {
     std::string full(av::sv(p.from));
-    std::string user = presence::bare_of(full);
+    std::string user = av::bare_jid(full);
     if (user.empty()) return;
     av::StanzaRef ref = av::StanzaRef::share(p.stanza);
     av::StanzaView v(p.stanza);
@@ -164,7 +164,7 @@ struct Core : std::enable_shared_from_this<Core> {
   // session/available: probe the contacts the user is subscribed to, and tell the new
   // resource about the user's other available resources.
   void probe_contacts(const std::string& full, av_executor ex, bool may_defer) {
-    std::string user = presence::bare_of(full);
+    std::string user = av::bare_jid(full);
     if (user.empty()) return;
     auto to_contacts = contacts(user, AV_ROSTER_MASK(AV_ROSTER_SUB_TO) | AV_ROSTER_MASK(AV_ROSTER_SUB_BOTH));
     if (!to_contacts && may_defer) {
@@ -179,7 +179,7 @@ struct Core : std::enable_shared_from_this<Core> {
 
   // Unavailable from `full`: to from/both contacts, the other resources and directed peers.
   void go_unavailable(const std::string& full, const av::StanzaRef* given) {
-    std::string user = presence::bare_of(full);
+    std::string user = av::bare_jid(full);
     if (user.empty()) return;
     bool was_available = false;
     std::set<std::string> directed;
@@ -211,7 +211,7 @@ struct Core : std::enable_shared_from_this<Core> {
   void on_send(const av_stanza_params& p, av_stanza_acc& acc) {
     av::StanzaView v(p.stanza);
     std::string full(av::sv(p.from));
-    std::string user = presence::bare_of(full);
+    std::string user = av::bare_jid(full);
     if (user.empty()) return;
     std::string type(v.type());
     if (!v.root().has_attr("to")) {
@@ -223,7 +223,7 @@ struct Core : std::enable_shared_from_this<Core> {
       }
       return;
     }
-    auto target = presence::parse_jid(v.to());
+    auto target = av::parse_jid(v.to());
     if (!target) return;
     std::string tbare = target->bare();
     if (type.empty() || type == "unavailable") {
@@ -249,7 +249,7 @@ struct Core : std::enable_shared_from_this<Core> {
     auto from_like = [](av_roster_sub s) { return s == AV_ROSTER_SUB_FROM || s == AV_ROSTER_SUB_BOTH; };
     bool had = from_like(p.old_sub), has = !p.removed && from_like(p.new_sub);
     if (had == has) return;
-    std::string user = presence::bare_of(av::sv(p.user)), contact = presence::bare_of(av::sv(p.contact));
+    std::string user = av::bare_jid(av::sv(p.user)), contact = av::bare_jid(av::sv(p.contact));
     if (user.empty() || contact.empty()) return;
     for (const auto& o : available_resources(user)) {
       if (has)
@@ -263,8 +263,8 @@ struct Core : std::enable_shared_from_this<Core> {
   av::Next on_filter(const av_stanza_params& p, av_stanza_acc& acc) {
     if (av::stanza_api().kind(p.stanza) != AV_STANZA_PRESENCE) return av::next;
     av::StanzaView v(p.stanza);
-    auto to = presence::parse_jid(av::sv(p.to));
-    auto from = presence::parse_jid(av::sv(p.from));
+    auto to = av::parse_jid(av::sv(p.to));
+    auto from = av::parse_jid(av::sv(p.from));
     if (!to || !from || to->user.empty()) return av::next;
     std::string user = to->bare(), sender = from->bare();
     std::string type(v.type());
@@ -292,7 +292,7 @@ struct Core : std::enable_shared_from_this<Core> {
   }
 
   void answer_probe(const std::string& user, const std::string& prober, av_executor ex, bool may_defer) {
-    std::string pbare = presence::bare_of(prober);
+    std::string pbare = av::bare_jid(prober);
     Sub sub = pbare == user ? Sub::both : sub_of(user, pbare);
     if (sub == Sub::unknown) {
       if (may_defer)
@@ -304,7 +304,7 @@ struct Core : std::enable_shared_from_this<Core> {
   }
 
   void closed(const std::string& full) {
-    std::string user = presence::bare_of(full);
+    std::string user = av::bare_jid(full);
     std::lock_guard<std::mutex> g(mu);
     auto u = users.find(user);
     if (u == users.end()) return;
@@ -325,7 +325,7 @@ av_presence_resource to_c(const std::string& full, const Res& r) {
 av_status x_available(av_str bare, av_presence_list_fn fn, void* user) {
   return av::detail::guard<av_status>("av.presence/1 available", AV_E_EXCEPTION, [&]() -> av_status {
     auto core = g_core;
-    std::string b = presence::bare_of(av::sv(bare));
+    std::string b = av::bare_jid(av::sv(bare));
     if (!core || b.empty() || !fn) return AV_E_INVALID_ARG;
     std::vector<std::pair<uint64_t, std::pair<std::string, Res>>> copy;
     {
@@ -346,7 +346,7 @@ av_status x_available(av_str bare, av_presence_list_fn fn, void* user) {
 av_status x_resource(av_str full, av_presence_list_fn fn, void* user) {
   return av::detail::guard<av_status>("av.presence/1 resource", AV_E_EXCEPTION, [&]() -> av_status {
     auto core = g_core;
-    auto j = presence::parse_jid(av::sv(full));
+    auto j = av::parse_jid(av::sv(full));
     if (!core || !j || !fn) return AV_E_INVALID_ARG;
     std::optional<Res> copy;
     std::string f = j->full();

@@ -1,5 +1,5 @@
-// mod_presence pure logic: JIDs, the inbound presence decision and XML builders.
-// No host calls here (unit tested).
+// mod_presence pure logic: the inbound presence decision and XML builders (JIDs and XML
+// escaping are the SDK's, aviary/cpp/jid.hpp and xml.hpp). No host calls here (unit tested).
 #pragma once
 
 #include <optional>
@@ -7,16 +7,6 @@
 #include <string_view>
 
 namespace presence {
-
-struct Jid {
-  std::string user, server, resource;
-  std::string bare() const { return user.empty() ? server : user + "@" + server; }
-  std::string full() const { return resource.empty() ? bare() : bare() + "/" + resource; }
-};
-// Parses and normalises (ASCII-lowercase localpart and domain) like the host does.
-std::optional<Jid> parse_jid(std::string_view s);
-std::string bare_of(std::string_view s);
-std::string escape(std::string_view s);
 
 // What the recipient's roster says about the sender.
 enum class Sub { unknown, none, to, from, both };  // unknown: roster not in memory / no item

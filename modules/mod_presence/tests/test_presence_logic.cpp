@@ -45,5 +45,4 @@ TEST_CASE("builders") {
         "<presence type='probe' from='alice@localhost' to='bob@localhost'/>");
   CHECK(unavailable_xml("alice@localhost/r") == "<presence type='unavailable' from='alice@localhost/r'/>");
   CHECK(unavailable_xml("a@x/r'", "b@x") == "<presence type='unavailable' from='a@x/r&apos;' to='b@x'/>");
-  CHECK(bare_of("Bob@LocalHost/x") == "bob@localhost");
 }

@@ -410,7 +410,7 @@ av_status x_get_contact(av_str user, av_str contact, av_roster_sub* out, bool* o
   return av::detail::guard<av_status>("av.roster/1 get_contact", AV_E_EXCEPTION, [&]() -> av_status {
     auto core = g_core;
     if (!core) return AV_E_BUSY;
-    std::string u = roster::bare_of(av::sv(user)), c = roster::bare_of(av::sv(contact));
+    std::string u = av::bare_jid(av::sv(user)), c = av::bare_jid(av::sv(contact));
     if (u.empty() || c.empty()) return AV_E_INVALID_ARG;
     return core->read(u, [&](Entry& e) -> av_status {
       auto it = e.items.find(c);
@@ -427,7 +427,7 @@ av_status x_list(av_str user, uint32_t mask, av_roster_contacts_fn fn, void* arg
   return av::detail::guard<av_status>("av.roster/1 list", AV_E_EXCEPTION, [&]() -> av_status {
     auto core = g_core;
     if (!core || !fn) return AV_E_BUSY;
-    std::string u = roster::bare_of(av::sv(user));
+    std::string u = av::bare_jid(av::sv(user));
     if (u.empty()) return AV_E_INVALID_ARG;
     std::vector<Item> copy;
     av_status st = core->read(u, [&](Entry& e) -> av_status {
@@ -449,7 +449,7 @@ av_status x_list(av_str user, uint32_t mask, av_roster_contacts_fn fn, void* arg
 av_status x_when_cached(av_str user, av_executor ex, void (*fn)(void*), void* arg) {
   return av::detail::guard<av_status>("av.roster/1 when_cached", AV_E_EXCEPTION, [&]() -> av_status {
     auto core = g_core;
-    std::string u = roster::bare_of(av::sv(user));
+    std::string u = av::bare_jid(av::sv(user));
     if (!core || u.empty() || !fn) return AV_E_INVALID_ARG;
     core->with_roster(u, [ex, fn, arg](Entry&, Effects& fx, bool) {
       fx.calls.push_back([ex, fn, arg] {
@@ -498,11 +498,11 @@ class RosterModule final : public av::Module {
     hooks_.add(av::hooks::filter_local_packet, AV_PRIO_NORMAL,
                [core](const av_stanza_params& p, av_stanza_acc& acc) { return on_filter(*core, p, acc); });
     hooks_.add(av::hooks::session_opened, AV_PRIO_NORMAL, [core](const av_session_params& p) {
-      std::string user = roster::bare_of(av::sv(p.jid)), full = std::string(av::sv(p.jid));
+      std::string user = av::bare_jid(av::sv(p.jid)), full = std::string(av::sv(p.jid));
       if (!user.empty()) core->session_opened(user, full);
     });
     hooks_.add(av::hooks::session_closed, AV_PRIO_LATE, [core](const av_session_params& p) {
-      std::string user = roster::bare_of(av::sv(p.jid)), full = std::string(av::sv(p.jid));
+      std::string user = av::bare_jid(av::sv(p.jid)), full = std::string(av::sv(p.jid));
       if (!user.empty()) core->session_closed(user, full);
     });
     hooks_.add(av::hooks::session_available, AV_PRIO_NORMAL,
@@ -557,7 +557,7 @@ class RosterModule final : public av::Module {
     const av_xml_el* ro = av::stanza_api().root(r);
     if (av::stanza_api().attr(ro, av_cstr("from")).ptr) return r;
     av_xml_el* root = av::stanza_api().mut_root(r);
-    std::string from = roster::bare_of(av::sv(av::stanza_api().attr(ro, av_cstr("to"))));
+    std::string from = av::bare_jid(av::sv(av::stanza_api().attr(ro, av_cstr("to"))));
     if (root && !from.empty()) av::stanza_api().set_attr(root, av_cstr("from"), av::str(from));
     return r;
   }
@@ -568,8 +568,8 @@ class RosterModule final : public av::Module {
   }
 
   static av::Next on_iq(Core& core, const av_stanza_params& p, av_iq_acc& acc) {
-    auto from = roster::parse_jid(av::sv(p.from));
-    auto to = roster::parse_jid(av::sv(p.to));
+    auto from = av::parse_jid(av::sv(p.from));
+    auto to = av::parse_jid(av::sv(p.to));
     av::StanzaView v(p.stanza);
     acc.handled = true;
     auto fail = [&](const char* type, const char* cond, const char* text) {
@@ -652,8 +652,8 @@ class RosterModule final : public av::Module {
     av::StanzaView v(p.stanza);
     auto type = roster::parse_ptype(v.type());
     if (!type || !v.root().has_attr("to")) return av::next;
-    std::string user = roster::bare_of(av::sv(p.from));
-    std::string contact = roster::bare_of(v.to());
+    std::string user = av::bare_jid(av::sv(p.from));
+    std::string contact = av::bare_jid(v.to());
     if (user.empty() || contact.empty() || contact == user) return av::next;
     av::StanzaRef out = av::StanzaRef::adopt(av::stanza_api().clone(p.stanza));
     av_xml_el* root = out ? av::stanza_api().mut_root(out.get()) : nullptr;
@@ -688,8 +688,8 @@ class RosterModule final : public av::Module {
     av::StanzaView v(p.stanza);
     auto type = roster::parse_ptype(v.type());
     if (!type) return av::next;
-    std::string user = roster::bare_of(av::sv(p.to));
-    std::string contact = roster::bare_of(av::sv(p.from));
+    std::string user = av::bare_jid(av::sv(p.to));
+    std::string contact = av::bare_jid(av::sv(p.from));
     if (user.empty() || contact.empty() || user == contact) return av::next;
     PType t = *type;
     bool from_bare = av::sv(p.from) == contact && v.from() == contact;
@@ -737,7 +737,7 @@ class RosterModule final : public av::Module {
   // Pending inbound requests are delivered again when a resource becomes available.
   static void on_available(Core& core, const av_session_params& p) {
     std::string full(av::sv(p.jid));
-    std::string user = roster::bare_of(full);
+    std::string user = av::bare_jid(full);
     if (user.empty()) return;
     core.with_roster(user, [full](Entry& e, Effects& fx, bool) {
       for (const auto& [jid, it] : e.items)
@@ -747,7 +747,7 @@ class RosterModule final : public av::Module {
 
   // account/removed: tell the contacts, then drop every row.
   static void on_account_removed(Core& core, const av_session_params& p) {
-    std::string user = roster::bare_of(av::sv(p.jid));
+    std::string user = av::bare_jid(av::sv(p.jid));
     if (user.empty()) return;
     core.with_roster(user, [&core, user](Entry& e, Effects& fx, bool) {
       for (const auto& [jid, it] : e.items) {

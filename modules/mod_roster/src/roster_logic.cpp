@@ -1,76 +1,13 @@
 #include "roster_logic.hpp"
 
+#include <aviary/cpp/jid.hpp>
+#include <aviary/cpp/xml.hpp>
+
 #include <algorithm>
 #include <cstdio>
 #include <set>
 
 namespace roster {
-
-namespace {
-constexpr size_t kMaxPart = 1023;
-
-std::string lower(std::string_view s) {
-  std::string r(s);
-  for (auto& c : r)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return r;
-}
-bool has_control(std::string_view s) {
-  for (unsigned char c : s)
-    if (c < 0x20 || c == 0x7f) return true;
-  return false;
-}
-}  // namespace
-
-std::optional<Jid> parse_jid(std::string_view t) {
-  if (t.empty() || t.size() > 3071) return std::nullopt;
-  Jid j;
-  size_t slash = t.find('/');
-  std::string_view head = t.substr(0, slash);
-  if (slash != std::string_view::npos) {
-    j.resource = std::string(t.substr(slash + 1));
-    if (j.resource.empty() || j.resource.size() > kMaxPart || has_control(j.resource)) return std::nullopt;
-  }
-  size_t at = head.find('@');
-  std::string_view dom = head;
-  if (at != std::string_view::npos) {
-    std::string_view u = head.substr(0, at);
-    if (u.empty() || u.size() > kMaxPart || has_control(u)) return std::nullopt;
-    for (char c : u)
-      if (c == '"' || c == '&' || c == '\'' || c == '/' || c == ':' || c == '<' || c == '>' || c == '@' || c == ' ')
-        return std::nullopt;
-    j.user = lower(u);
-    dom = head.substr(at + 1);
-  }
-  if (dom.empty() || dom.size() > kMaxPart || has_control(dom)) return std::nullopt;
-  for (char c : dom)
-    if (c == '@' || c == ' ' || c == '<' || c == '>' || c == '"' || c == '\'' || c == '&') return std::nullopt;
-  if (dom.back() == '.') dom.remove_suffix(1);
-  if (dom.empty()) return std::nullopt;
-  j.server = lower(dom);
-  return j;
-}
-
-std::string bare_of(std::string_view s) {
-  auto j = parse_jid(s);
-  return j ? j->bare() : std::string();
-}
-
-std::string escape(std::string_view s) {
-  std::string o;
-  o.reserve(s.size());
-  for (char c : s) {
-    switch (c) {
-      case '&': o += "&amp;"; break;
-      case '<': o += "&lt;"; break;
-      case '>': o += "&gt;"; break;
-      case '\'': o += "&apos;"; break;
-      case '"': o += "&quot;"; break;
-      default: o += c;
-    }
-  }
-  return o;
-}
 
 const char* sub_name(Sub s) {
   switch (s) {
@@ -240,7 +177,7 @@ std::optional<Error> validate_set(SetReq& req, size_t max_len) {
   if (req.items.size() != 1) return Error{"modify", "bad-request", "A roster set holds exactly one item"};
   ItemReq& it = req.items[0];
   if (!it.has_jid) return Error{"modify", "bad-request", "The item has no 'jid'"};
-  auto j = parse_jid(it.jid);
+  auto j = av::parse_jid(it.jid);
   if (!j) return Error{"modify", "jid-malformed", "Invalid 'jid'"};
   if (!j->resource.empty()) return Error{"modify", "bad-request", "A roster item holds a bare JID"};
   it.jid = j->bare();
@@ -279,8 +216,8 @@ std::string content_version(const std::map<std::string, Item>& items) {
 }
 
 std::string item_xml(const Item& it) {
-  std::string o = "<item jid='" + escape(it.jid) + "'";
-  if (!it.name.empty()) o += " name='" + escape(it.name) + "'";
+  std::string o = "<item jid='" + av::xml_escape(it.jid) + "'";
+  if (!it.name.empty()) o += " name='" + av::xml_escape(it.name) + "'";
   o += " subscription='";
   o += sub_name(it.st.sub);
   o += "'";
@@ -288,17 +225,17 @@ std::string item_xml(const Item& it) {
   if (it.st.approved) o += " approved='true'";
   if (it.groups.empty()) return o + "/>";
   o += ">";
-  for (const auto& g : it.groups) o += "<group>" + escape(g) + "</group>";
+  for (const auto& g : it.groups) o += "<group>" + av::xml_escape(g) + "</group>";
   return o + "</item>";
 }
 
 std::string removed_item_xml(std::string_view jid) {
-  return "<item jid='" + escape(jid) + "' subscription='remove'/>";
+  return "<item jid='" + av::xml_escape(jid) + "' subscription='remove'/>";
 }
 
 std::string roster_query(const std::map<std::string, Item>& items, const std::optional<std::string>& ver) {
   std::string o = "<query xmlns='jabber:iq:roster'";
-  if (ver) o += " ver='" + escape(*ver) + "'";
+  if (ver) o += " ver='" + av::xml_escape(*ver) + "'";
   std::string body;
   for (const auto& [jid, it] : items)
     if (!it.hidden) body += item_xml(it);
@@ -308,9 +245,9 @@ std::string roster_query(const std::map<std::string, Item>& items, const std::op
 
 std::string push_iq(std::string_view user_bare, std::string_view to_full, std::string_view id,
                     std::string_view item_element, const std::optional<std::string>& ver) {
-  std::string o = "<iq type='set' id='" + escape(id) + "' from='" + escape(user_bare) + "' to='" + escape(to_full) +
+  std::string o = "<iq type='set' id='" + av::xml_escape(id) + "' from='" + av::xml_escape(user_bare) + "' to='" + av::xml_escape(to_full) +
                   "'><query xmlns='jabber:iq:roster'";
-  if (ver) o += " ver='" + escape(*ver) + "'";
+  if (ver) o += " ver='" + av::xml_escape(*ver) + "'";
   o += ">";
   o += item_element;
   return o + "</query></iq>";
@@ -318,10 +255,10 @@ std::string push_iq(std::string_view user_bare, std::string_view to_full, std::s
 
 std::string presence(std::string_view type, std::string_view from, std::string_view to, std::string_view status) {
   std::string o = "<presence";
-  if (!type.empty()) o += " type='" + escape(type) + "'";
-  o += " from='" + escape(from) + "' to='" + escape(to) + "'";
+  if (!type.empty()) o += " type='" + av::xml_escape(type) + "'";
+  o += " from='" + av::xml_escape(from) + "' to='" + av::xml_escape(to) + "'";
   if (status.empty()) return o + "/>";
-  return o + "><status>" + escape(status) + "</status></presence>";
+  return o + "><status>" + av::xml_escape(status) + "</status></presence>";
 }
 
 }  // namespace roster

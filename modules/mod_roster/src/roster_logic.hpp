@@ -1,5 +1,6 @@
 // mod_roster pure logic: RFC 6121 subscription state machine (Appendix A), roster items,
-// their SQL encoding, roster-set validation and the XML builders. No host calls here.
+// their SQL encoding, roster-set validation and the XML builders. No host calls here (JIDs
+// and XML escaping are the SDK's, aviary/cpp/jid.hpp and xml.hpp).
 #pragma once
 
 #include <cstdint>
@@ -10,20 +11,6 @@
 #include <vector>
 
 namespace roster {
-
-// --- JIDs -----------------------------------------------------------------------------
-struct Jid {
-  std::string user, server, resource;
-  std::string bare() const { return user.empty() ? server : user + "@" + server; }
-  std::string full() const { return resource.empty() ? bare() : bare() + "/" + resource; }
-};
-// Parses and normalises (ASCII-lowercase localpart and domain) like the host does.
-std::optional<Jid> parse_jid(std::string_view s);
-// The bare JID of s, normalised; "" when s is not a JID.
-std::string bare_of(std::string_view s);
-
-// XML escaping for attribute values and text.
-std::string escape(std::string_view s);
 
 // --- Subscription state ---------------------------------------------------------------
 enum class Sub { none = 0, to = 1, from = 2, both = 3 };

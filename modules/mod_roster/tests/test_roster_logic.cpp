@@ -264,13 +264,3 @@ TEST_CASE("XML builders") {
   CHECK(presence("subscribe", "a@x", "b@x/r", "let me in") ==
         "<presence type='subscribe' from='a@x' to='b@x/r'><status>let me in</status></presence>");
 }
-
-TEST_CASE("JIDs") {
-  CHECK(bare_of("Alice@LOCALHOST/Res") == "alice@localhost");
-  CHECK(bare_of("localhost") == "localhost");
-  CHECK(bare_of("") == "");
-  CHECK(bare_of("a b@x") == "");
-  auto j = parse_jid("a@x/r/s");
-  REQUIRE(j);
-  CHECK(j->resource == "r/s");
-}
