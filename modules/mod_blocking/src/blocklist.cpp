@@ -1,5 +1,7 @@
 #include "blocklist.hpp"
 
+#include <aviary/cpp/xml.hpp>
+
 #include <algorithm>
 
 namespace blk {
@@ -39,11 +41,6 @@ std::optional<Jid> parse_jid(std::string_view s) {
   for (char c : res)
     if (static_cast<unsigned char>(c) < 0x20) return std::nullopt;
   return Jid{lower(node), lower(dom), std::string(res)};
-}
-
-std::string bare(std::string_view jid) {
-  auto slash = jid.find('/');
-  return std::string(slash == std::string_view::npos ? jid : jid.substr(0, slash));
 }
 
 bool matches(const Jid& item, const Jid& who) {
@@ -124,27 +121,11 @@ Command parse_command(bool is_set, std::string_view payload_name,
   return c;
 }
 
-std::string xml_escape(std::string_view s) {
-  std::string o;
-  o.reserve(s.size());
-  for (char c : s) {
-    switch (c) {
-      case '&': o += "&amp;"; break;
-      case '<': o += "&lt;"; break;
-      case '>': o += "&gt;"; break;
-      case '"': o += "&quot;"; break;
-      case '\'': o += "&apos;"; break;
-      default: o += c;
-    }
-  }
-  return o;
-}
-
 static std::string element(std::string_view name, const std::vector<std::string>& items) {
   std::string o = "<" + std::string(name) + " xmlns='" + std::string(kNs) + "'";
   if (items.empty()) return o + "/>";
   o += ">";
-  for (auto& i : items) o += "<item jid='" + xml_escape(i) + "'/>";
+  for (auto& i : items) o += "<item jid='" + av::xml_escape(i) + "'/>";
   return o + "</" + std::string(name) + ">";
 }
 
@@ -188,11 +169,11 @@ std::vector<std::string> presence_targets(const std::vector<std::string>& contac
 
 std::string presence_xml(std::string_view from, std::string_view to, bool unavailable, std::string_view show,
                          std::string_view status, int priority) {
-  std::string o = "<presence from='" + xml_escape(from) + "' to='" + xml_escape(to) + "'";
+  std::string o = "<presence from='" + av::xml_escape(from) + "' to='" + av::xml_escape(to) + "'";
   if (unavailable) return o + " type='unavailable'/>";
   o += ">";
-  if (!show.empty()) o += "<show>" + xml_escape(show) + "</show>";
-  if (!status.empty()) o += "<status>" + xml_escape(status) + "</status>";
+  if (!show.empty()) o += "<show>" + av::xml_escape(show) + "</show>";
+  if (!status.empty()) o += "<status>" + av::xml_escape(status) + "</status>";
   if (priority != 0) o += "<priority>" + std::to_string(priority) + "</priority>";
   return o + "</presence>";
 }

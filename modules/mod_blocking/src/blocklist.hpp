@@ -22,7 +22,6 @@ struct Jid {
 // is). nullopt for an empty domain, an empty localpart before '@', '@' or '/' misplaced,
 // parts over 1023 bytes, or whitespace/control characters in the localpart or domain.
 std::optional<Jid> parse_jid(std::string_view s);
-std::string bare(std::string_view jid);
 
 // XEP-0191 section 7 (XEP-0016 order): item user@domain/resource matches only that full
 // JID; user@domain any resource of it; domain/resource only that; domain the domain
@@ -58,7 +57,6 @@ struct Command {
 Command parse_command(bool is_set, std::string_view payload_name,
                       const std::vector<std::optional<std::string>>& item_jids);
 
-std::string xml_escape(std::string_view s);
 // <blocklist xmlns='urn:xmpp:blocking'><item jid='...'/>...</blocklist>
 std::string blocklist_xml(const std::vector<std::string>& items);
 // <block .../> or <unblock .../> with the items (none for unblock-all).

@@ -22,17 +22,6 @@ namespace {
 
 constexpr size_t kMaxIdleEntries = 10000;  // cached lists of users without a session
 
-std::string domain_of(const std::string& bare) {
-  auto at = bare.find('@');
-  return at == std::string::npos ? bare : bare.substr(at + 1);
-}
-
-std::pair<std::string, std::string> split_bare(const std::string& bare) {
-  auto at = bare.find('@');
-  if (at == std::string::npos) return {"", bare};
-  return {bare.substr(0, at), bare.substr(at + 1)};
-}
-
 av::StanzaRef fix_from(av::StanzaRef r, const std::string& account) {
   if (r && !r.root().has_attr("from"))
     if (av_xml_el* root = av::stanza_api().mut_root(r.get()))
@@ -98,7 +87,7 @@ class Blocking final : public av::Module {
     hooks_.add(av::hooks::user_send_packet, AV_PRIO_FIRST + 100,
                [this](const av_stanza_params& p, av_stanza_acc& acc) { return on_outgoing(p, acc); });
     hooks_.add(av::hooks::session_opened, AV_PRIO_NORMAL, [this](const av_session_params& p) {
-      std::string full(av::sv(p.jid)), bare = blk::bare(full);
+      std::string full(av::sv(p.jid)), bare(av::jid_bare_part(full));
       {
         std::lock_guard<std::mutex> lk(mu_);
         cache_[bare].sessions.insert(full);
@@ -106,7 +95,7 @@ class Blocking final : public av::Module {
       when_loaded(bare, nullptr);
     });
     hooks_.add(av::hooks::session_closed, AV_PRIO_NORMAL, [this](const av_session_params& p) {
-      std::string full(av::sv(p.jid)), bare = blk::bare(full);
+      std::string full(av::sv(p.jid)), bare(av::jid_bare_part(full));
       std::lock_guard<std::mutex> lk(mu_);
       auto it = cache_.find(bare);
       if (it == cache_.end()) return;
@@ -171,7 +160,7 @@ class Blocking final : public av::Module {
     }
     if (then) then();
     if (!start) return;
-    auto [user, server] = split_bare(bare);
+    std::string user(av::jid_local_part(bare)), server(av::jid_domain_part(bare));
     av_status st = db_.query(blk::kSelectSql, {server, user}, AV_EXEC_IO_ANY,
                              [this, bare](av_status st, const av::SqlResult& r) {
                                blk::Blocklist l;
@@ -224,10 +213,10 @@ class Blocking final : public av::Module {
   // router/filter-local-packet: stanzas to a local user from a JID that user blocks.
   av::Next on_incoming(const av_stanza_params& p, av_stanza_acc& acc) {
     if (p.stanza == t_bypass) return av::next;
-    std::string from(av::sv(p.from)), to_bare = blk::bare(av::sv(p.to));
-    std::string from_bare = blk::bare(from);
+    std::string from(av::sv(p.from)), to_bare(av::jid_bare_part(av::sv(p.to)));
+    std::string from_bare(av::jid_bare_part(from));
     if (from_bare == to_bare || to_bare.find('@') == std::string::npos) return av::next;  // own resources
-    if (from_bare == domain_of(to_bare)) return av::next;  // the user's own server is never blocked
+    if (from_bare == av::jid_domain_part(to_bare)) return av::next;  // the user's own server is never blocked
     switch (check(to_bare, from)) {
       case Verdict::allow: break;
       case Verdict::unknown: {
@@ -260,10 +249,10 @@ class Blocking final : public av::Module {
   av::Next on_outgoing(const av_stanza_params& p, av_stanza_acc& acc) {
     av::StanzaView v(p.stanza);
     if (!v.root().has_attr("to")) return av::next;
-    std::string from(av::sv(p.from)), from_bare = blk::bare(from);
+    std::string from(av::sv(p.from)), from_bare(av::jid_bare_part(from));
     std::string to(v.to());
-    if (blk::bare(to) == from_bare || from_bare.find('@') == std::string::npos) return av::next;
-    if (blk::bare(to) == domain_of(from_bare)) return av::next;  // the user's own server
+    if (av::jid_bare_part(to) == from_bare || from_bare.find('@') == std::string::npos) return av::next;
+    if (av::jid_bare_part(to) == av::jid_domain_part(from_bare)) return av::next;  // the user's own server
     switch (check(from_bare, to)) {
       case Verdict::allow: return av::next;
       case Verdict::unknown: {
@@ -351,9 +340,9 @@ class Blocking final : public av::Module {
 
   av::Next on_iq(const av_stanza_params& p, av_iq_acc& acc) {
     av::StanzaView v(p.stanza);
-    std::string account = blk::bare(av::sv(p.to)), from(av::sv(p.from));
+    std::string account(av::jid_bare_part(av::sv(p.to))), from(av::sv(p.from));
     acc.handled = true;
-    if (blk::bare(from) != account) {
+    if (av::jid_bare_part(from) != account) {
       acc.reply = error(p.stanza, account, "auth", "forbidden").release();
       return av::stop;
     }
@@ -417,7 +406,7 @@ class Blocking final : public av::Module {
       presence_effects(account, cmd.op == blk::Op::block, changed);
     };
     if (changed.empty()) return finish(true);
-    auto [user, server] = split_bare(account);
+    std::string user(av::jid_local_part(account)), server(av::jid_domain_part(account));
     std::string sql;
     std::vector<av::SqlParam> params;
     if (cmd.op == blk::Op::block) {

@@ -1,38 +1,13 @@
 #include "last_activity.hpp"
 
+#include <aviary/cpp/jid.hpp>
+#include <aviary/cpp/xml.hpp>
+
 namespace last {
 
-std::string bare(std::string_view jid) {
-  auto slash = jid.find('/');
-  return std::string(slash == std::string_view::npos ? jid : jid.substr(0, slash));
-}
-
-std::string_view domain_of(std::string_view jid) {
-  auto slash = jid.find('/');
-  if (slash != std::string_view::npos) jid = jid.substr(0, slash);
-  auto at = jid.find('@');
-  return at == std::string_view::npos ? jid : jid.substr(at + 1);
-}
-
-std::string xml_escape(std::string_view s) {
-  std::string o;
-  o.reserve(s.size());
-  for (char c : s) {
-    switch (c) {
-      case '&': o += "&amp;"; break;
-      case '<': o += "&lt;"; break;
-      case '>': o += "&gt;"; break;
-      case '"': o += "&quot;"; break;
-      case '\'': o += "&apos;"; break;
-      default: o += c;
-    }
-  }
-  return o;
-}
-
 bool may_ask(std::string_view from_full, std::string_view to_bare, bool from_is_local) {
-  if (bare(from_full) == bare(to_bare)) return true;
-  return from_is_local && bare(from_full).find('@') != std::string::npos;
+  if (av::jid_bare_part(from_full) == av::jid_bare_part(to_bare)) return true;
+  return from_is_local && av::jid_bare_part(from_full).find('@') != std::string::npos;
 }
 
 std::optional<Answer> compute(bool online, const std::optional<Stored>& stored, int64_t now) {
@@ -45,7 +20,7 @@ std::optional<Answer> compute(bool online, const std::optional<Stored>& stored, 
 std::string query_xml(const Answer& a) {
   std::string head = "<query xmlns='jabber:iq:last' seconds='" + std::to_string(a.seconds) + "'";
   if (a.status.empty()) return head + "/>";
-  return head + ">" + xml_escape(a.status) + "</query>";
+  return head + ">" + av::xml_escape(a.status) + "</query>";
 }
 
 const char* schema_sql(int dialect) {

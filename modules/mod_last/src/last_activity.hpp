@@ -10,10 +10,6 @@ namespace last {
 
 inline constexpr std::string_view kNs = "jabber:iq:last";
 
-std::string bare(std::string_view jid);
-std::string_view domain_of(std::string_view jid);
-std::string xml_escape(std::string_view s);
-
 // Who may ask about a user's last activity. XEP-0012 wants a presence subscription; until
 // a roster is available this allows the user themself and any user of a local domain.
 bool may_ask(std::string_view from_full, std::string_view to_bare, bool from_is_local);

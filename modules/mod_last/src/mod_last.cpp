@@ -17,12 +17,6 @@
 
 namespace {
 
-std::pair<std::string, std::string> split_bare(const std::string& bare) {
-  auto at = bare.find('@');
-  if (at == std::string::npos) return {"", bare};
-  return {bare.substr(0, at), bare.substr(at + 1)};
-}
-
 av::StanzaRef fix_from(av::StanzaRef r, const std::string& account) {
   if (r && !r.root().has_attr("from"))
     if (av_xml_el* root = av::stanza_api().mut_root(r.get()))
@@ -114,7 +108,7 @@ class Last final : public av::Module {
   }
 
   bool is_local(std::string_view jid) const {
-    auto d = last::domain_of(jid);
+    auto d = av::jid_domain_part(jid);
     for (auto& x : domains_)
       if (x == d) return true;
     return false;
@@ -136,7 +130,7 @@ class Last final : public av::Module {
   av::Next on_user_iq(const av_stanza_params& p, av_iq_acc& acc) {
     av::StanzaView v(p.stanza);
     acc.handled = true;
-    std::string account = last::bare(av::sv(p.to));
+    std::string account(av::jid_bare_part(av::sv(p.to)));
     if (v.type() != "get" || v.root().child_at(0).name() != "query") {
       acc.reply = error(p.stanza, account, "modify", "bad-request").release();
       return av::stop;
@@ -149,7 +143,7 @@ class Last final : public av::Module {
       acc.reply = result_with(p.stanza, account, last::query_xml(*last::compute(true, std::nullopt, 0))).release();
       return av::stop;
     }
-    auto [user, server] = split_bare(account);
+    std::string user(av::jid_local_part(account)), server(av::jid_domain_part(account));
     auto ref = av::StanzaRef::share(p.stanza);
     av_status st = db_.query(last::kSelectSql, {server, user}, AV_EXEC_IO_ANY,
                              [this, ref, account](av_status st, const av::SqlResult& r) {

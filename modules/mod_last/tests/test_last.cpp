@@ -31,9 +31,6 @@ TEST_CASE("last: XML") {
   CHECK(last::query_xml(Answer{0, ""}) == "<query xmlns='jabber:iq:last' seconds='0'/>");
   CHECK(last::query_xml(Answer{903, "Heading <Home> & 'away'"}) ==
         "<query xmlns='jabber:iq:last' seconds='903'>Heading &lt;Home&gt; &amp; &apos;away&apos;</query>");
-  CHECK(last::domain_of("a@b.c/r@x") == "b.c");
-  CHECK(last::domain_of("b.c") == "b.c");
-  CHECK(last::bare("a@b/c") == "a@b");
 }
 
 TEST_CASE("last: SQL per dialect") {

@@ -11,12 +11,6 @@
 
 namespace {
 
-std::pair<std::string, std::string> split_bare(const std::string& bare) {
-  auto at = bare.find('@');
-  if (at == std::string::npos) return {"", bare};
-  return {bare.substr(0, at), bare.substr(at + 1)};
-}
-
 // Replies to a request handled on behalf of the account: one with no 'to' gets a reply
 // 'from' the account's bare JID (the router needs a 'from').
 av::StanzaRef fix_from(av::StanzaRef r, const std::string& account) {
@@ -66,7 +60,7 @@ class Private final : public av::Module {
 
   av::Next on_iq(const av_stanza_params& p, av_iq_acc& acc) {
     av::StanzaView v(p.stanza);
-    std::string account = priv::bare(av::sv(p.to));
+    std::string account(av::jid_bare_part(av::sv(p.to)));
     auto query = v.root().child_at(0);
     std::vector<priv::Child> children;
     for (size_t i = 0; i < query.child_count(); ++i) {
@@ -80,7 +74,7 @@ class Private final : public av::Module {
       acc.reply = error(p.stanza, account, req.error_type, req.condition).release();
       return av::stop;
     }
-    auto [user, server] = split_bare(account);
+    std::string user(av::jid_local_part(account)), server(av::jid_domain_part(account));
     auto ref = av::StanzaRef::share(p.stanza);
     if (is_set) {
       struct Pending {

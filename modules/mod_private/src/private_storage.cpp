@@ -1,11 +1,8 @@
 #include "private_storage.hpp"
 
-namespace priv {
+#include <aviary/cpp/jid.hpp>
 
-std::string bare(std::string_view jid) {
-  auto slash = jid.find('/');
-  return std::string(slash == std::string_view::npos ? jid : jid.substr(0, slash));
-}
+namespace priv {
 
 bool reserved_ns(std::string_view ns) {
   return ns.empty() || ns == "jabber:client" || ns == "jabber:server" || ns == kNs;
@@ -20,7 +17,7 @@ static Request fail(const char* type, const char* cond) {
 
 Request parse(bool is_set, std::string_view from_full, std::string_view to, std::string_view payload_name,
               const std::vector<Child>& children) {
-  if (bare(from_full) != bare(to)) return fail("cancel", "forbidden");
+  if (av::jid_bare_part(from_full) != av::jid_bare_part(to)) return fail("cancel", "forbidden");
   if (payload_name != "query") return fail("modify", "bad-request");
   if (children.empty()) return fail("modify", "bad-request");  // XEP-0049 "Bad Format"
   for (auto& c : children)

@@ -10,8 +10,6 @@ namespace priv {
 
 inline constexpr std::string_view kNs = "jabber:iq:private";
 
-std::string bare(std::string_view jid);
-
 // One child element of <query/>: its xmlns attribute ("" when absent, i.e. inherited from
 // jabber:iq:private) and its serialized XML.
 struct Child {

@@ -13,12 +13,6 @@
 
 namespace {
 
-std::pair<std::string, std::string> split_bare(const std::string& bare) {
-  auto at = bare.find('@');
-  if (at == std::string::npos) return {"", bare};
-  return {bare.substr(0, at), bare.substr(at + 1)};
-}
-
 class Vcard final : public av::Module {
  public:
   static const av_option_spec* options() {
@@ -89,7 +83,7 @@ class Vcard final : public av::Module {
 
   av::Next on_iq(const av_stanza_params& p, av_iq_acc& acc) {
     av::StanzaView v(p.stanza);
-    std::string account = vcard::bare(av::sv(p.to));
+    std::string account(av::jid_bare_part(av::sv(p.to)));
     auto payload = v.root().child_at(0);
     acc.handled = true;
     if (v.type() == "set") {
@@ -102,7 +96,7 @@ class Vcard final : public av::Module {
           return av::stop;
         case vcard::Verdict::ok: break;
       }
-      auto [user, server] = split_bare(account);
+      std::string user(av::jid_local_part(account)), server(av::jid_domain_part(account));
       auto req = av::StanzaRef::share(p.stanza);
       av_status st = db_.query(vcard::upsert_sql(dialect_), {user, server, xml}, AV_EXEC_IO_ANY,
                                [this, req, account](av_status st, const av::SqlResult& r) {
@@ -127,7 +121,7 @@ class Vcard final : public av::Module {
       acc.reply = error(p.stanza, account, "modify", "bad-request").release();
       return av::stop;
     }
-    auto [user, server] = split_bare(account);
+    std::string user(av::jid_local_part(account)), server(av::jid_domain_part(account));
     auto req = av::StanzaRef::share(p.stanza);
     av_status st = db_.query(vcard::kSelectSql, {server, user}, AV_EXEC_IO_ANY,
                              [this, req, account, user = user, server = server](av_status st, const av::SqlResult& r) {

@@ -1,15 +1,12 @@
 #include "vcard.hpp"
 
-namespace vcard {
+#include <aviary/cpp/jid.hpp>
 
-std::string bare(std::string_view jid) {
-  auto slash = jid.find('/');
-  return std::string(slash == std::string_view::npos ? jid : jid.substr(0, slash));
-}
+namespace vcard {
 
 Verdict check_set(std::string_view payload_name, std::string_view from_full, std::string_view to,
                   size_t vcard_bytes, size_t max_size) {
-  if (bare(from_full) != bare(to)) return Verdict::forbidden;
+  if (av::jid_bare_part(from_full) != av::jid_bare_part(to)) return Verdict::forbidden;
   if (payload_name != "vCard") return Verdict::bad_request;
   if (max_size > 0 && vcard_bytes > max_size) return Verdict::not_acceptable;
   return Verdict::ok;

@@ -11,9 +11,6 @@ namespace vcard {
 inline constexpr std::string_view kNs = "vcard-temp";
 inline constexpr const char* kEmpty = "<vCard xmlns='vcard-temp'/>";
 
-// The bare form of a JID ("u@d/r" -> "u@d").
-std::string bare(std::string_view jid);
-
 enum class Verdict { ok, bad_request, not_acceptable, forbidden };
 
 // An IQ set: payload name must be vCard, the requester must be the owner, the serialized

@@ -7,12 +7,6 @@
 
 using vcard::Verdict;
 
-TEST_CASE("bare JIDs") {
-  CHECK(vcard::bare("alice@localhost/r1") == "alice@localhost");
-  CHECK(vcard::bare("alice@localhost") == "alice@localhost");
-  CHECK(vcard::bare("localhost/x/y") == "localhost");
-}
-
 TEST_CASE("vCard set: only the owner, only <vCard/>, only up to the size limit") {
   CHECK(vcard::check_set("vCard", "alice@localhost/r", "alice@localhost", 100, 65536) == Verdict::ok);
   CHECK(vcard::check_set("vCard", "alice@localhost/r", "bob@localhost", 100, 65536) == Verdict::forbidden);
