@@ -1,5 +1,8 @@
 #include "carbons.hpp"
 
+#include <aviary/cpp/jid.hpp>
+#include <aviary/cpp/xml.hpp>
+
 #include <algorithm>
 
 namespace carbons {
@@ -61,45 +64,19 @@ std::vector<std::string> delivery_targets(const std::vector<SessionInfo>& sessio
   return out;
 }
 
-std::string_view bare_of(std::string_view jid) {
-  auto slash = jid.find('/');
-  return slash == std::string_view::npos ? jid : jid.substr(0, slash);
-}
-
-std::string_view resource_of(std::string_view jid) {
-  auto slash = jid.find('/');
-  return slash == std::string_view::npos ? std::string_view() : jid.substr(slash + 1);
-}
-
-std::string escape_attr(std::string_view v) {
-  std::string out;
-  out.reserve(v.size());
-  for (char c : v) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '\'': out += "&apos;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
-
 std::string wrap(Direction dir, std::string_view user_bare, std::string_view to_full, std::string_view type,
                  std::string_view inner_xml) {
   const char* el = dir == Direction::sent ? "sent" : "received";
   std::string out;
   out.reserve(inner_xml.size() + 200);
   out += "<message from='";
-  out += escape_attr(user_bare);
+  out += av::xml_escape(user_bare);
   out += "' to='";
-  out += escape_attr(to_full);
+  out += av::xml_escape(to_full);
   out += "'";
   if (!type.empty()) {
     out += " type='";
-    out += escape_attr(type);
+    out += av::xml_escape(type);
     out += "'";
   }
   out += "><";
@@ -113,19 +90,19 @@ std::string wrap(Direction dir, std::string_view user_bare, std::string_view to_
 }
 
 bool Registry::enable(std::string_view full_jid) {
-  auto res = resource_of(full_jid);
+  auto res = av::jid_resource_part(full_jid);
   if (res.empty()) return false;
   std::lock_guard<std::mutex> lk(mu_);
-  by_bare_[std::string(bare_of(full_jid))].emplace(res);
+  by_bare_[std::string(av::jid_bare_part(full_jid))].emplace(res);
   publish();
   return true;
 }
 
 void Registry::disable(std::string_view full_jid) {
-  auto res = resource_of(full_jid);
+  auto res = av::jid_resource_part(full_jid);
   if (res.empty()) return;
   std::lock_guard<std::mutex> lk(mu_);
-  auto it = by_bare_.find(bare_of(full_jid));
+  auto it = by_bare_.find(av::jid_bare_part(full_jid));
   if (it == by_bare_.end()) return;
   it->second.erase(std::string(res));
   if (it->second.empty()) by_bare_.erase(it);
@@ -133,10 +110,10 @@ void Registry::disable(std::string_view full_jid) {
 }
 
 bool Registry::enabled(std::string_view full_jid) const {
-  auto res = resource_of(full_jid);
+  auto res = av::jid_resource_part(full_jid);
   if (res.empty()) return false;
   std::lock_guard<std::mutex> lk(mu_);
-  auto it = by_bare_.find(bare_of(full_jid));
+  auto it = by_bare_.find(av::jid_bare_part(full_jid));
   return it != by_bare_.end() && it->second.count(std::string(res)) > 0;
 }
 

@@ -64,13 +64,6 @@ struct SessionInfo {
 std::vector<std::string> delivery_targets(const std::vector<SessionInfo>& sessions, std::string_view to_resource,
                                           std::string_view type);
 
-// JID helpers (JIDs here are already normalized by the host).
-std::string_view bare_of(std::string_view jid);
-std::string_view resource_of(std::string_view jid);  // "" when bare
-
-// XML attribute escaping (&, <, >, ', ").
-std::string escape_attr(std::string_view v);
-
 // The carbon copy: <message from=BARE to=FULL [type=TYPE]><sent|received xmlns=carbons:2>
 // <forwarded xmlns=forward:0>INNER</forwarded></...></message>. `inner_xml` must be the
 // original message serialized with xmlns='jabber:client' on its root.

@@ -61,13 +61,13 @@ class CarbonCopy final : public av::Module {
     hooks_.add(av::hooks::session_opened, AV_PRIO_NORMAL,
                [this](const av_session_params& p) { registry_.disable(av::sv(p.jid)); });
     hooks_.add(av::hooks::session_closed, AV_PRIO_NORMAL, [this](const av_session_params& p) {
-      std::string_view jid = av::sv(p.jid), res = carbons::resource_of(jid);
-      auto bound = bound_resources(carbons::bare_of(jid));
+      std::string_view jid = av::sv(p.jid), res = av::jid_resource_part(jid);
+      auto bound = bound_resources(av::jid_bare_part(jid));
       if (std::none_of(bound.begin(), bound.end(), [&](const carbons::SessionInfo& s) { return s.resource == res; }))
         registry_.disable(jid);
     });
     hooks_.add(av::hooks::account_removed, AV_PRIO_NORMAL,
-               [this](const av_session_params& p) { registry_.forget_user(carbons::bare_of(av::sv(p.jid))); });
+               [this](const av_session_params& p) { registry_.forget_user(av::jid_bare_part(av::sv(p.jid))); });
     hooks_.add_named<av_disco_params, av_disco_acc>(
         AV_HOOK_DISCO_SERVER_INFO, AV_PRIO_NORMAL,
         [](const av_disco_params& p, av_disco_acc& acc) { return on_disco(p, acc); });
@@ -95,7 +95,7 @@ class CarbonCopy final : public av::Module {
     const bool enable = static_cast<bool>(v.child("enable", carbons::kNs));
     const bool disable = static_cast<bool>(v.child("disable", carbons::kNs));
     if (enable == disable) return error("modify", "bad-request", "Expected <enable/> or <disable/>");
-    if (carbons::bare_of(from) != carbons::bare_of(to) || carbons::resource_of(from).empty())
+    if (av::jid_bare_part(from) != av::jid_bare_part(to) || av::jid_resource_part(from).empty())
       return error("cancel", "not-allowed", "Only a session of this account can change its own Carbons");
     if (enable)
       registry_.enable(from);
@@ -108,16 +108,16 @@ class CarbonCopy final : public av::Module {
   av::Next on_send(const av_stanza_params& p, av_stanza_acc& acc) {
     if (acc.drop || registry_.empty() || av::stanza_api().kind(p.stanza) != AV_STANZA_MESSAGE) return av::next;
     std::string_view from = av::sv(p.from);
-    std::string bare(carbons::bare_of(from));
+    std::string bare(av::jid_bare_part(from));
     if (!registry_.any(bare)) return av::next;
-    std::string_view own_res = carbons::resource_of(from);
+    std::string_view own_res = av::jid_resource_part(from);
     std::vector<std::string> copies;
     for (auto& r : registry_.resources(bare))
       if (r != own_res) copies.push_back(std::move(r));
     if (copies.empty()) return av::next;
     av::StanzaView v(p.stanza);
     std::string_view to = v.to();  // none: the sender's own account
-    if (to.empty() || carbons::bare_of(to) == bare) return av::next;  // own account: nothing to mirror
+    if (to.empty() || av::jid_bare_part(to) == bare) return av::next;  // own account: nothing to mirror
     El m = summarize(av::stanza_api().root(p.stanza), carbons::kNsClient, 0);
     if (!carbons::eligible(m, Direction::sent)) return av::next;
     auto bound = bound_resources(bare);
@@ -137,21 +137,21 @@ class CarbonCopy final : public av::Module {
     if (p.stanza == routing_own_) {
       // A copy for a resource that went away must not fall back to bare-JID delivery.
       std::string_view to = av::sv(p.to);
-      auto bound = bound_resources(carbons::bare_of(to));
-      std::string_view res = carbons::resource_of(to);
+      auto bound = bound_resources(av::jid_bare_part(to));
+      std::string_view res = av::jid_resource_part(to);
       if (std::none_of(bound.begin(), bound.end(), [&](const carbons::SessionInfo& s) { return s.resource == res; }))
         acc.drop = true;
       return av::next;
     }
     if (acc.drop || registry_.empty() || av::stanza_api().kind(p.stanza) != AV_STANZA_MESSAGE) return av::next;
     std::string_view to = av::sv(p.to);
-    std::string bare(carbons::bare_of(to));
+    std::string bare(av::jid_bare_part(to));
     if (!registry_.any(bare)) return av::next;
-    if (carbons::bare_of(av::sv(p.from)) == bare) return av::next;  // own account: sent carbons cover it
+    if (av::jid_bare_part(av::sv(p.from)) == bare) return av::next;  // own account: sent carbons cover it
     El m = summarize(av::stanza_api().root(p.stanza), carbons::kNsClient, 0);
     if (!carbons::eligible(m, Direction::received)) return av::next;
     auto bound = bound_resources(bare);
-    auto targets = carbons::delivery_targets(bound, carbons::resource_of(to), m.type);
+    auto targets = carbons::delivery_targets(bound, av::jid_resource_part(to), m.type);
     std::vector<std::string> copies;
     for (auto& r : registry_.resources(bare)) {
       if (std::find(targets.begin(), targets.end(), r) != targets.end()) continue;

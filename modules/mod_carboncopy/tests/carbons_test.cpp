@@ -110,13 +110,6 @@ TEST_CASE("carbons wrapper") {
         "xmlns='urn:xmpp:forward:0'><message/></forwarded></received></message>");
 }
 
-TEST_CASE("carbons JID helpers") {
-  CHECK(carbons::bare_of("a@b/c/d") == "a@b");
-  CHECK(carbons::resource_of("a@b/c/d") == "c/d");
-  CHECK(carbons::bare_of("a@b") == "a@b");
-  CHECK(carbons::resource_of("a@b").empty());
-}
-
 TEST_CASE("carbons registry") {
   carbons::Registry r;
   CHECK(r.empty());

@@ -1,5 +1,7 @@
 #include "disco_build.hpp"
 
+#include <aviary/cpp/xml.hpp>
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -7,22 +9,6 @@
 #include <tuple>
 
 namespace mod_disco {
-
-std::string xml_escape(const std::string& s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '\'': out += "&apos;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
 
 bool operator<(const Identity& a, const Identity& b) {
   return std::tie(a.category, a.type, a.lang, a.name) < std::tie(b.category, b.type, b.lang, b.name);
@@ -88,8 +74,8 @@ std::string server_info_form(const std::vector<ServerInfoEntry>& entries, const 
   std::string fields;
   for (auto& e : entries) {
     if (!e.modules.empty() && std::find(e.modules.begin(), e.modules.end(), module) == e.modules.end()) continue;
-    fields += "<field var='" + xml_escape(e.name) + "'>";
-    for (auto& u : e.urls) fields += "<value>" + xml_escape(u) + "</value>";
+    fields += "<field var='" + av::xml_escape(e.name) + "'>";
+    for (auto& u : e.urls) fields += "<value>" + av::xml_escape(u) + "</value>";
     fields += "</field>";
   }
   if (fields.empty()) return {};
@@ -104,23 +90,23 @@ std::string info_query(const std::string& node, std::vector<Identity> identities
   std::sort(features.begin(), features.end());
   features.erase(std::unique(features.begin(), features.end()), features.end());
   std::string x = std::string("<query xmlns='") + kNsInfo + "'";
-  if (!node.empty()) x += " node='" + xml_escape(node) + "'";
+  if (!node.empty()) x += " node='" + av::xml_escape(node) + "'";
   x += ">";
   for (auto& i : identities) {
-    x += "<identity category='" + xml_escape(i.category) + "' type='" + xml_escape(i.type) + "'";
-    if (!i.name.empty()) x += " name='" + xml_escape(i.name) + "'";
-    if (!i.lang.empty()) x += " xml:lang='" + xml_escape(i.lang) + "'";
+    x += "<identity category='" + av::xml_escape(i.category) + "' type='" + av::xml_escape(i.type) + "'";
+    if (!i.name.empty()) x += " name='" + av::xml_escape(i.name) + "'";
+    if (!i.lang.empty()) x += " xml:lang='" + av::xml_escape(i.lang) + "'";
     x += "/>";
   }
   for (auto& f : features)
-    if (!f.empty()) x += "<feature var='" + xml_escape(f) + "'/>";
+    if (!f.empty()) x += "<feature var='" + av::xml_escape(f) + "'/>";
   for (auto& e : extensions) x += e;
   return x + "</query>";
 }
 
 std::string items_query(const std::string& node, const std::vector<Item>& items) {
   std::string x = std::string("<query xmlns='") + kNsItems + "'";
-  if (!node.empty()) x += " node='" + xml_escape(node) + "'";
+  if (!node.empty()) x += " node='" + av::xml_escape(node) + "'";
   x += ">";
   std::vector<std::pair<std::string, std::string>> seen;
   for (auto& i : items) {
@@ -128,9 +114,9 @@ std::string items_query(const std::string& node, const std::vector<Item>& items)
     auto key = std::make_pair(i.jid, i.node);
     if (std::find(seen.begin(), seen.end(), key) != seen.end()) continue;
     seen.push_back(key);
-    x += "<item jid='" + xml_escape(i.jid) + "'";
-    if (!i.name.empty()) x += " name='" + xml_escape(i.name) + "'";
-    if (!i.node.empty()) x += " node='" + xml_escape(i.node) + "'";
+    x += "<item jid='" + av::xml_escape(i.jid) + "'";
+    if (!i.name.empty()) x += " name='" + av::xml_escape(i.name) + "'";
+    if (!i.node.empty()) x += " node='" + av::xml_escape(i.node) + "'";
     x += "/>";
   }
   return x + "</query>";

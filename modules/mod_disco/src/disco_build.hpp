@@ -11,8 +11,6 @@ constexpr const char* kNsInfo = "http://jabber.org/protocol/disco#info";
 constexpr const char* kNsItems = "http://jabber.org/protocol/disco#items";
 constexpr const char* kNsServerInfo = "http://jabber.org/network/serverinfo";
 
-std::string xml_escape(const std::string& s);
-
 struct Identity {
   std::string category, type, name, lang;
 };

@@ -17,21 +17,6 @@ namespace {
 using mod_disco::Identity;
 using mod_disco::Item;
 
-std::string_view bare_of(std::string_view jid) {
-  auto slash = jid.find('/');
-  return slash == std::string_view::npos ? jid : jid.substr(0, slash);
-}
-std::string_view domain_of(std::string_view jid) {
-  jid = bare_of(jid);
-  auto at = jid.find('@');
-  return at == std::string_view::npos ? jid : jid.substr(at + 1);
-}
-std::string_view local_of(std::string_view jid) {
-  jid = bare_of(jid);
-  auto at = jid.find('@');
-  return at == std::string_view::npos ? std::string_view() : jid.substr(0, at);
-}
-
 class ModDisco final : public av::Module {
  public:
   static const av_option_spec* options() {
@@ -92,7 +77,7 @@ class ModDisco final : public av::Module {
     auto& api = av::stanza_api();
     auto query = av::StanzaRef::adopt(
         api.create(av_cstr("query"), av_cstr(info ? mod_disco::kNsInfo : mod_disco::kNsItems)));
-    av_vhost* vh = av::host().vhost_find(av::str(domain_of(to)));
+    av_vhost* vh = av::host().vhost_find(av::str(av::jid_domain_part(to)));
     av_disco_params p{sizeof(av_disco_params), vh, av::str(from), av::str(to),
                       node.empty() ? av::str_absent() : av::str(node)};
     av_disco_acc acc{sizeof(av_disco_acc), query.get(), false};
@@ -182,13 +167,13 @@ class ModDisco final : public av::Module {
   // requesters on a domain served here, once the account is known to exist.
   av::Next user_iq(const av_stanza_params& p, av_iq_acc& acc, bool info) {
     if (acc.handled) return av::next;
-    std::string from(av::sv(p.from)), to(bare_of(av::sv(p.to)));
+    std::string from(av::sv(p.from)), to(av::jid_bare_part(av::sv(p.to)));
     acc.handled = true;
-    if (!av::host().vhost_find(av::str(domain_of(from)))) {
+    if (!av::host().vhost_find(av::str(av::jid_domain_part(from)))) {
       acc.reply = from_if_absent(error(p.stanza, "cancel", "service-unavailable"), to);
       return av::stop;
     }
-    if (bare_of(from) == to) {  // one's own account exists
+    if (av::jid_bare_part(from) == to) {  // one's own account exists
       acc.reply = answer(p.stanza, from, to, true, info);
       return av::stop;
     }
@@ -198,7 +183,7 @@ class ModDisco final : public av::Module {
       return av::stop;
     }
     auto* pend = new Pending{this, av::StanzaRef::share(p.stanza), from, to, info};
-    std::string user(local_of(to)), server(domain_of(to));
+    std::string user(av::jid_local_part(to)), server(av::jid_domain_part(to));
     av_status st = auth->user_exists(auth->self, av::str(user), av::str(server), &on_exists, pend);
     if (st != AV_OK) {
       delete pend;

@@ -28,11 +28,6 @@ int64_t now_us() {
       .count();
 }
 
-std::string_view bare_of(std::string_view jid) {
-  auto slash = jid.find('/');
-  return slash == std::string_view::npos ? jid : jid.substr(0, slash);
-}
-
 struct Job {
   av::StanzaRef msg;
   std::string key;  // recipient bare JID
@@ -190,7 +185,7 @@ class ModOffline final : public av::Module {
 
     auto job = std::make_shared<Job>();
     job->msg = av::StanzaRef::share(p.stanza);
-    job->key = std::string(bare_of(av::sv(p.to)));
+    job->key = std::string(av::jid_bare_part(av::sv(p.to)));
     auto at = job->key.find('@');
     if (at == std::string::npos) return av::stop;  // not a user JID: nothing to store
     job->user = job->key.substr(0, at);

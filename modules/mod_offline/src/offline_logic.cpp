@@ -1,5 +1,7 @@
 #include "offline_logic.hpp"
 
+#include <aviary/cpp/xml.hpp>
+
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -9,21 +11,6 @@ namespace mod_offline {
 namespace {
 constexpr const char* kNsChatStates = "http://jabber.org/protocol/chatstates";
 constexpr const char* kNsHints = "urn:xmpp:hints";
-
-std::string esc(const std::string& s) {
-  std::string o;
-  for (char c : s) {
-    switch (c) {
-      case '&': o += "&amp;"; break;
-      case '<': o += "&lt;"; break;
-      case '>': o += "&gt;"; break;
-      case '\'': o += "&apos;"; break;
-      case '"': o += "&quot;"; break;
-      default: o += c;
-    }
-  }
-  return o;
-}
 
 void civil_from_days(int64_t z, int64_t& y, unsigned& m, unsigned& d) {
   z += 719468;
@@ -80,7 +67,7 @@ std::string stamp(int64_t unix_us) {
 }
 
 std::string delay_xml(const std::string& domain, int64_t unix_us) {
-  return "<delay xmlns='urn:xmpp:delay' from='" + esc(domain) + "' stamp='" + stamp(unix_us) +
+  return "<delay xmlns='urn:xmpp:delay' from='" + av::xml_escape(domain) + "' stamp='" + stamp(unix_us) +
          "'>Offline Storage</delay>";
 }
 

@@ -24,26 +24,6 @@ namespace {
 
 constexpr const char* kNs = "urn:xmpp:ping";
 
-std::string_view bare_of(std::string_view jid) {
-  auto slash = jid.find('/');
-  return slash == std::string_view::npos ? jid : jid.substr(0, slash);
-}
-
-std::string xml_attr_escape(std::string_view s) {
-  std::string o;
-  for (char c : s) {
-    switch (c) {
-      case '&': o += "&amp;"; break;
-      case '<': o += "&lt;"; break;
-      case '>': o += "&gt;"; break;
-      case '\'': o += "&apos;"; break;
-      case '"': o += "&quot;"; break;
-      default: o += c;
-    }
-  }
-  return o;
-}
-
 // Everything a timer callback may touch: shared with pending timer args, so it outlives the
 // module object if a callback is running while the module stops.
 struct Core;
@@ -118,7 +98,7 @@ void on_tick(void* arg) {
       if (a.next_delay_ms) arm(core, s, a.next_delay_ms);
     }
     if (a.kind == mod_ping::TimerAction::send_ping) {
-      std::string xml = "<iq type='get' from='" + xml_attr_escape(domain) + "' to='" + xml_attr_escape(jid) +
+      std::string xml = "<iq type='get' from='" + av::xml_escape(domain) + "' to='" + av::xml_escape(jid) +
                         "' id='" + a.ping_id + "'><ping xmlns='urn:xmpp:ping'/></iq>";
       auto s = av::StanzaRef::parse(xml);
       core->router->route(s.get());
@@ -196,7 +176,7 @@ class ModPing final : public av::Module {
   // else's bare JID stays unhandled (the host answers service-unavailable).
   static av::Next answer(const av_stanza_params& p, av_iq_acc& acc, bool bare) {
     if (acc.handled) return av::next;
-    if (bare && bare_of(av::sv(p.from)) != bare_of(av::sv(p.to))) return av::next;
+    if (bare && av::jid_bare_part(av::sv(p.from)) != av::jid_bare_part(av::sv(p.to))) return av::next;
     auto& api = av::stanza_api();
     acc.handled = true;
     av_stanza* r = av::StanzaView(p.stanza).type() != "get"

@@ -216,7 +216,7 @@ class Register final : public av::Module {
     if (to != server && to != bare)
       return answer(acc, error(p.stanza, "auth", "forbidden", "You can only manage your own account"));
     if (req.type() == "get")
-      return answer(acc, result(p.stanza, "<query xmlns='jabber:iq:register'><registered/><username>" + escape(user) +
+      return answer(acc, result(p.stanza, "<query xmlns='jabber:iq:register'><registered/><username>" + av::xml_escape(user) +
                                               "</username></query>"));
     const av_auth_provider_v1* prov = provider();
     if (!prov) return answer(acc, error(p.stanza, "cancel", "service-unavailable"));
@@ -277,18 +277,6 @@ class Register final : public av::Module {
       av::log_info("removed " + bare + " in band");
       return 0;
     });
-  }
-
-  static std::string escape(const std::string& s) {
-    std::string o;
-    for (char c : s) {
-      if (c == '<') o += "&lt;";
-      else if (c == '>') o += "&gt;";
-      else if (c == '&') o += "&amp;";
-      else if (c == '\'') o += "&apos;";
-      else o += c;
-    }
-    return o;
   }
 
   bool allow_ = true;

@@ -99,11 +99,6 @@ bool has_send_api(const av_ext_sessions_v1* s) {
          s->send_to;
 }
 
-std::string bare_of(std::string_view jid) {
-  auto slash = jid.find('/');
-  return std::string(slash == std::string_view::npos ? jid : jid.substr(0, slash));
-}
-
 bool is_carbon(const av::ElementView& m) {
   return m.child("received", "urn:xmpp:carbons:2") || m.child("sent", "urn:xmpp:carbons:2");
 }
@@ -113,7 +108,7 @@ bool is_carbon(const av::ElementView& m) {
 // Never called with State::mu held (routing runs hooks, ours included).
 void dispose(const State& st, const std::string& full_jid, std::deque<av::StanzaRef> items) {
   const auto& api = av::stanza_api();
-  std::string bare = bare_of(full_jid);
+  std::string bare(av::jid_bare_part(full_jid));
   size_t rerouted = 0;
   for (auto& s : items) {
     av::ElementView root = s.root();
@@ -367,7 +362,7 @@ class StreamManagement final : public av::Module {
       if (st_->by_token.count(tok)) return send(tok, sm::failed_xml("unexpected-request"));
       Conn fresh;
       if (auto d = st_->detached.find(previd); d != st_->detached.end() && !d->second.expiring &&
-                                                               bare_of(d->second.jid) == from) {
+                                                               av::jid_bare_part(d->second.jid) == from) {
         if (d->second.out.check(*h) == Queue::Ack::too_high) return send(tok, sm::failed_xml("undefined-condition"));
         d->second.out.ack(*h);
         disarm(*st_, d->second);
@@ -382,7 +377,7 @@ class StreamManagement final : public av::Module {
         // The former connection is still open here (the client noticed the loss first):
         // take its state over; resume_bind replaces it with a conflict stream error.
         auto o = st_->by_token.find(l->second);
-        if (o == st_->by_token.end() || bare_of(o->second.jid) != from || !o->second.resumable || o->second.dead)
+        if (o == st_->by_token.end() || av::jid_bare_part(o->second.jid) != from || !o->second.resumable || o->second.dead)
           return send(tok, sm::failed_xml("item-not-found"));
         if (o->second.out.check(*h) == Queue::Ack::too_high) return send(tok, sm::failed_xml("undefined-condition"));
         o->second.out.ack(*h);
@@ -577,7 +572,7 @@ class StreamManagement final : public av::Module {
     std::string bare(av::sv(p.jid));
     std::lock_guard<std::mutex> lk(st_->mu);
     for (auto it = st_->detached.begin(); it != st_->detached.end();) {
-      if (bare_of(it->second.jid) == bare) {
+      if (av::jid_bare_part(it->second.jid) == bare) {
         disarm(*st_, it->second);
         st_->detached_by_jid.erase(it->second.jid);
         it = st_->detached.erase(it);

@@ -1,5 +1,7 @@
 #include "sm_logic.hpp"
 
+#include <aviary/cpp/xml.hpp>
+
 #include <random>
 
 namespace sm {
@@ -20,24 +22,10 @@ bool parse_bool(std::string_view s) { return s == "true" || s == "1"; }
 namespace {
 std::string ns_attr() { return " xmlns='" + std::string(kNs) + "'"; }
 // Ids are ours (hex) but a previd comes from the client: escape for an attribute value.
-std::string attr_escape(std::string_view v) {
-  std::string o;
-  for (char c : v) {
-    switch (c) {
-      case '&': o += "&amp;"; break;
-      case '<': o += "&lt;"; break;
-      case '>': o += "&gt;"; break;
-      case '\'': o += "&apos;"; break;
-      case '"': o += "&quot;"; break;
-      default: o += c;
-    }
-  }
-  return o;
-}
 }  // namespace
 
 std::string enabled_xml(const std::string& id, bool resume, uint64_t max_seconds) {
-  std::string s = "<enabled" + ns_attr() + " id='" + attr_escape(id) + "'";
+  std::string s = "<enabled" + ns_attr() + " id='" + av::xml_escape(id) + "'";
   if (resume) s += " resume='true' max='" + std::to_string(max_seconds) + "'";
   return s + "/>";
 }
@@ -46,7 +34,7 @@ std::string a_xml(uint32_t h) { return "<a" + ns_attr() + " h='" + std::to_strin
 std::string r_xml() { return "<r" + ns_attr() + "/>"; }
 
 std::string resumed_xml(const std::string& previd, uint32_t h) {
-  return "<resumed" + ns_attr() + " previd='" + attr_escape(previd) + "' h='" + std::to_string(h) + "'/>";
+  return "<resumed" + ns_attr() + " previd='" + av::xml_escape(previd) + "' h='" + std::to_string(h) + "'/>";
 }
 
 std::string failed_xml(std::string_view condition) {

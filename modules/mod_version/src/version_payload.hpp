@@ -5,9 +5,6 @@
 
 namespace mod_version {
 
-// XML-escapes text content / attribute values (& < > ' ").
-std::string xml_escape(const std::string& s);
-
 // <query xmlns='jabber:iq:version'><name/><version/>[<os/>]</query>; os omitted when empty.
 std::string version_payload(const std::string& name, const std::string& version, const std::string& os);
 
