@@ -246,11 +246,7 @@ int main(int argc, char** argv) {
   std::string result = reply->value("result", "");
   if (status != 0) {
     std::cerr << "aviaryctl: " << result << "\n";
-    // Argument errors found by the server are usage errors.
-    bool usage_error = result.rfind("Unknown category", 0) == 0 || result.rfind("Unknown command", 0) == 0 ||
-                       result.rfind("Unknown argument", 0) == 0 || result.rfind("Missing required argument", 0) == 0 ||
-                       result.rfind("Argument --", 0) == 0;
-    return usage_error ? kUsage : kFailed;
+    return reply->value("usage", false) ? kUsage : kFailed;
   }
   print_result(result, raw);
   return kOk;

@@ -55,6 +55,7 @@ Host::Host(Config cfg) : cfg_(std::move(cfg)) {
   core_.pre_auth_features = decl(AV_HOOK_PRE_AUTH_FEATURES, AV_HOOK_KIND_FOLD);
   core_.pre_auth_iq = decl(AV_HOOK_PRE_AUTH_IQ, AV_HOOK_KIND_FOLD);
   core_.c2s_nonza = decl(AV_HOOK_C2S_NONZA, AV_HOOK_KIND_FOLD);
+  core_.iq_response = decl(AV_HOOK_IQ_RESPONSE, AV_HOOK_KIND_FOLD);
 
   std::vector<std::string> path = cfg_.module_path;
   if (const char* env = std::getenv("AVIARY_MODULE_PATH")) {

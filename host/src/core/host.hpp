@@ -31,7 +31,7 @@ struct CoreHooks {
   av_hook_id user_receive_packet, filter_local_packet, offline_message;
   av_hook_id session_opened, session_closed, session_available, session_unavailable;
   av_hook_id account_registered, account_removed, stream_features;
-  av_hook_id pre_auth_features, pre_auth_iq, c2s_nonza;
+  av_hook_id pre_auth_features, pre_auth_iq, c2s_nonza, iq_response;
 };
 
 class Host {

@@ -70,13 +70,15 @@ class Conn : public std::enable_shared_from_this<Conn> {
     if (req.contains("args") && req["args"].is_object())
       for (auto& [k, v] : req["args"].items()) args[k] = v.is_string() ? v.get<std::string>() : v.dump();
     auto self = shared_from_this();
-    cmds_.invoke(req["category"].get<std::string>(), req["command"].get<std::string>(), args,
-                 [self](av_status st, std::string result) {
-                   // Handlers may answer from any thread: write from the main loop.
-                   asio::post(self->io_, [self, st, result = std::move(result)] {
-                     self->send(json{{"status", st}, {"result", result}});
-                   });
-                 });
+    // The reply is written from the main loop (handlers may answer from any thread), so after
+    // invoke() has returned and usage_ is known.
+    bool accepted = cmds_.invoke(req["category"].get<std::string>(), req["command"].get<std::string>(), args,
+                                 [self](av_status st, std::string result) {
+                                   asio::post(self->io_, [self, st, result = std::move(result)] {
+                                     self->send(json{{"status", st}, {"result", result}, {"usage", self->usage_}});
+                                   });
+                                 });
+    usage_ = !accepted;
   }
 
   void send(const json& reply) {
@@ -92,6 +94,7 @@ class Conn : public std::enable_shared_from_this<Conn> {
   CommandRegistry& cmds_;
   asio::streambuf buf_;
   std::string out_;
+  bool usage_ = false;  // the registry refused the call itself (a usage error)
 };
 
 }  // namespace

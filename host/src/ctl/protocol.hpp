@@ -2,7 +2,8 @@
 // each message one line of JSON:
 //   request  {"op":"call","category":"account","command":"registerUser","args":{"domain":"localhost",...}}
 //            {"op":"list"}                       -> the command catalogue for help texts
-//   reply    {"status":0,"result":"<text or JSON text>"}     status: av_status (0 = OK)
+//   reply    {"status":0,"result":"<text or JSON text>","usage":false}   status: av_status (0 = OK);
+//            usage: true when the call itself was refused (unknown command, bad arguments)
 //            {"status":0,"commands":[{"category","name","description","args":[{"name","type","required","description"}]}]}
 #pragma once
 

@@ -90,6 +90,13 @@ bool check_command_arg(av_cmd_arg_type type, std::string& v, std::string* err) {
   }
 }
 
+namespace {
+bool refuse(const CommandRegistry::Reply& reply, av_status st, std::string message) {
+  reply(st, std::move(message));
+  return false;
+}
+}  // namespace
+
 CommandRegistry::CommandRegistry(Executors& ex) : ex_(ex) { g_registry = this; }
 CommandRegistry::~CommandRegistry() {
   if (g_registry == this) g_registry = nullptr;
@@ -131,7 +138,7 @@ std::vector<CommandRegistry::Command> CommandRegistry::list() const {
   return out;
 }
 
-void CommandRegistry::invoke(const std::string& category, const std::string& name,
+bool CommandRegistry::invoke(const std::string& category, const std::string& name,
                              const std::map<std::string, std::string>& args, Reply reply) {
   std::shared_ptr<const Command> cmd;
   bool category_known = false;
@@ -142,23 +149,24 @@ void CommandRegistry::invoke(const std::string& category, const std::string& nam
       if (c->category == category && c->name == name) cmd = c;
     }
   }
-  if (!category_known) return reply(AV_E_NOT_FOUND, "Unknown category '" + category + "'");
-  if (!cmd) return reply(AV_E_NOT_FOUND, "Unknown command '" + name + "' in category '" + category + "'");
+  if (!category_known) return refuse(reply, AV_E_NOT_FOUND, "Unknown category '" + category + "'");
+  if (!cmd) return refuse(reply, AV_E_NOT_FOUND, "Unknown command '" + name + "' in category '" + category + "'");
   auto call = std::make_unique<av_cmd_call>();
   call->cmd = cmd;
   for (auto& [k, v] : args) {
     auto a = std::find_if(cmd->args.begin(), cmd->args.end(), [&](const Arg& x) { return x.name == k; });
-    if (a == cmd->args.end()) return reply(AV_E_INVALID_ARG, "Unknown argument --" + k + " for " + category + " " + name);
+    if (a == cmd->args.end()) return refuse(reply, AV_E_INVALID_ARG, "Unknown argument --" + k + " for " + category + " " + name);
     std::string value = v, err;
-    if (!check_command_arg(a->type, value, &err)) return reply(AV_E_INVALID_ARG, "Argument --" + k + ": " + err);
+    if (!check_command_arg(a->type, value, &err)) return refuse(reply, AV_E_INVALID_ARG, "Argument --" + k + ": " + err);
     call->args[k] = value;
   }
   for (auto& a : cmd->args)
     if (a.required && !call->args.count(a.name))
-      return reply(AV_E_INVALID_ARG, "Missing required argument --" + a.name + " for " + category + " " + name);
+      return refuse(reply, AV_E_INVALID_ARG, "Missing required argument --" + a.name + " for " + category + " " + name);
   call->reply = std::move(reply);
   av_cmd_call* raw = call.release();
   cmd->fn(cmd->user, raw);  // the handler owns the call until it replies
+  return true;
 }
 
 }  // namespace aviary

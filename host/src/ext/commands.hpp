@@ -42,9 +42,11 @@ class CommandRegistry {
   // [main] Drop every command of `owner` (module stop).
   void remove_owner(av_module* owner);
 
-  // [any-thread] Validate args and run the command. Validation errors reply at once with
-  // AV_E_INVALID_ARG / AV_E_NOT_FOUND and a one-line message.
-  void invoke(const std::string& category, const std::string& name,
+  // [any-thread] Validate args and run the command. Returns false when the call itself was
+  // refused (unknown category/command/argument, missing or badly typed argument): reply has
+  // then been called already with AV_E_INVALID_ARG / AV_E_NOT_FOUND and a one-line message,
+  // which fronts show as usage errors. True: the handler runs and replies (now or later).
+  bool invoke(const std::string& category, const std::string& name,
               const std::map<std::string, std::string>& args, Reply reply);
 
   // [any-thread] Copies for help texts.

@@ -56,12 +56,10 @@ void Router::route_to_server(StanzaPtr s, const Jid& from, const Jid& to, av_vho
   auto type = e.attr_or("type");
   if (type == "result" || type == "error") {
     // The answer to an IQ a module sent from the server; never answered (RFC 6120 8.2.3).
-    av_hook_id id;
-    if (host_.hooks().resolve(AV_HOOK_IQ_RESPONSE, &id) != AV_OK) return;
     std::string f = from.full(), t = to.full();
     av_stanza_params p = params_for(s, f, t, nullptr, host_.runtime().current());
     av_iq_acc acc{sizeof(av_iq_acc), false, nullptr};
-    host_.run_hook(id, vh, &p, &acc);
+    host_.run_hook(host_.core_hooks().iq_response, vh, &p, &acc);
     if (acc.reply) stanza_release(acc.reply);
     return;
   }

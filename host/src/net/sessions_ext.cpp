@@ -20,8 +20,9 @@ void x_list(av_str bare, av_session_list_fn fn, void* user) {
   try {
     auto j = parse_jid(sv(bare));
     if (j && !j->user.empty()) {
-      entries = Host::get().sessions().find_bare(j->bare());
-      for (auto& e : entries) jids.push_back(j->bare() + "/" + e.resource);
+      std::string b = j->bare();
+      entries = Host::get().sessions().find_bare(b);
+      for (auto& e : entries) jids.push_back(b + "/" + e.resource);
     }
   } catch (...) {
     entries.clear();
