@@ -3,6 +3,7 @@
 // auth provider "internal". Hashing runs on the blocking pool, SQL on the pool's workers.
 #include <aviary/aviary.hpp>
 
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <vector>
@@ -84,7 +85,7 @@ class AuthInternal final : public av::Module {
 
   static av_status get_secret(void* self, av_str user, av_str server, av_auth_secret_fn cb, void* cx) {
     return me(self)->db_.query("SELECT pass_details FROM users WHERE server = ? AND username = ?", {s(server), s(user)},
-                               AV_EXEC_BLOCKING, [cb, cx](av_status st, const av::SqlResult& r) {
+                               AV_EXEC_IO_ANY, [cb, cx](av_status st, const av::SqlResult& r) {
                                  if (st != AV_OK) return cb(cx, st, av::str_absent());
                                  if (r.rows() == 0 || r.is_null(0, 0)) return cb(cx, AV_E_NOT_FOUND, av::str_absent());
                                  cb(cx, AV_OK, av::str(r.value(0, 0)));
@@ -105,7 +106,7 @@ class AuthInternal final : public av::Module {
 
   static av_status user_exists(void* self, av_str user, av_str server, av_auth_bool_fn cb, void* cx) {
     return me(self)->db_.query("SELECT 1 FROM users WHERE server = ? AND username = ?", {s(server), s(user)},
-                               AV_EXEC_BLOCKING, [cb, cx](av_status st, const av::SqlResult& r) {
+                               AV_EXEC_IO_ANY, [cb, cx](av_status st, const av::SqlResult& r) {
                                  cb(cx, st, st == AV_OK && r.rows() > 0);
                                });
   }
@@ -118,7 +119,7 @@ class AuthInternal final : public av::Module {
       av_status st = m->db_.query(
           "INSERT INTO users (username, server, password, pass_details) SELECT ?, ?, '', ? "
           "WHERE NOT EXISTS (SELECT 1 FROM users WHERE server = ? AND username = ?)",
-          {u, sv, secret, sv, u}, AV_EXEC_BLOCKING, [cb, cx](av_status st, const av::SqlResult& r) {
+          {u, sv, secret, sv, u}, AV_EXEC_IO_ANY, [cb, cx](av_status st, const av::SqlResult& r) {
             if (st != AV_OK) return cb(cx, st);
             cb(cx, r.affected() == 1 ? AV_OK : AV_E_EXISTS);
           });
@@ -129,7 +130,7 @@ class AuthInternal final : public av::Module {
 
   static av_status remove_user(void* self, av_str user, av_str server, av_auth_done_fn cb, void* cx) {
     return me(self)->db_.query("DELETE FROM users WHERE server = ? AND username = ?", {s(server), s(user)},
-                               AV_EXEC_BLOCKING, [cb, cx](av_status st, const av::SqlResult& r) {
+                               AV_EXEC_IO_ANY, [cb, cx](av_status st, const av::SqlResult& r) {
                                  if (st != AV_OK) return cb(cx, st);
                                  cb(cx, r.affected() > 0 ? AV_OK : AV_E_NOT_FOUND);
                                });
@@ -141,7 +142,7 @@ class AuthInternal final : public av::Module {
     bool ok = blocking([m, u, sv, pw, cb, cx] {
       std::string secret = m->make_secret(pw);
       av_status st = m->db_.query("UPDATE users SET pass_details = ?, password = '' WHERE server = ? AND username = ?",
-                                  {secret, sv, u}, AV_EXEC_BLOCKING, [cb, cx](av_status st, const av::SqlResult& r) {
+                                  {secret, sv, u}, AV_EXEC_IO_ANY, [cb, cx](av_status st, const av::SqlResult& r) {
                                     if (st != AV_OK) return cb(cx, st);
                                     cb(cx, r.affected() > 0 ? AV_OK : AV_E_NOT_FOUND);
                                   });
@@ -152,7 +153,7 @@ class AuthInternal final : public av::Module {
 
   static av_status list_users(void* self, av_str server, av_auth_list_fn cb, void* cx) {
     return me(self)->db_.query("SELECT username FROM users WHERE server = ? ORDER BY username", {s(server)},
-                               AV_EXEC_BLOCKING, [cb, cx](av_status st, const av::SqlResult& r) {
+                               AV_EXEC_IO_ANY, [cb, cx](av_status st, const av::SqlResult& r) {
                                  std::vector<av_str> v;
                                  if (st == AV_OK)
                                    for (size_t i = 0; i < r.rows(); ++i) v.push_back(av::str(r.value(i, 0)));
@@ -161,10 +162,10 @@ class AuthInternal final : public av::Module {
   }
 
   static av_status count_users(void* self, av_str server, av_auth_count_fn cb, void* cx) {
-    return me(self)->db_.query("SELECT COUNT(*) FROM users WHERE server = ?", {s(server)}, AV_EXEC_BLOCKING,
+    return me(self)->db_.query("SELECT COUNT(*) FROM users WHERE server = ?", {s(server)}, AV_EXEC_IO_ANY,
                                [cb, cx](av_status st, const av::SqlResult& r) {
                                  int64_t n = 0;
-                                 if (st == AV_OK && r.rows() > 0) n = std::stoll(std::string(r.value(0, 0)));
+                                 if (st == AV_OK && r.rows() > 0) n = std::strtoll(std::string(r.value(0, 0)).c_str(), nullptr, 10);
                                  cb(cx, st, n);
                                });
   }

@@ -60,6 +60,7 @@ bool Blocklist::blocks(const Jid& who) const {
 }
 
 bool Blocklist::blocks(std::string_view who) const {
+  if (parsed_.empty()) return false;  // the common case: no parse for an empty list
   auto j = parse_jid(who);
   return j && blocks(*j);
 }

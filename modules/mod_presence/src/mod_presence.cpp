@@ -140,16 +140,17 @@ struct Core : std::enable_shared_from_this<Core> {
       r.ver = std::string(c.attr("ver"));
       r.hash = std::string(c.attr("hash"));
     }
-    broadcast_available(user, full, ref, initial, p.executor, true);
+    broadcast_available(user, full, ref, p.executor, true);
   }
 
-  void broadcast_available(const std::string& user, const std::string& full, const av::StanzaRef& ref, bool initial,
+  // Probes go out on session/available, once the host counts the resource as available
+  // (answers to the bare JID then reach it), so initial and later presences go out alike.
+  void broadcast_available(const std::string& user, const std::string& full, const av::StanzaRef& ref,
                            av_executor ex, bool may_defer) {
     auto from_contacts = contacts(user, AV_ROSTER_MASK(AV_ROSTER_SUB_FROM) | AV_ROSTER_MASK(AV_ROSTER_SUB_BOTH));
-    auto to_contacts = contacts(user, AV_ROSTER_MASK(AV_ROSTER_SUB_TO) | AV_ROSTER_MASK(AV_ROSTER_SUB_BOTH));
-    if ((!from_contacts || !to_contacts) && may_defer) {
-      defer(user, ex, [self = shared_from_this(), user, full, ref, initial, ex] {
-        self->broadcast_available(user, full, ref, initial, ex, false);
+    if (!from_contacts && may_defer) {  // roster not in memory yet
+      defer(user, ex, [self = shared_from_this(), user, full, ref, ex] {
+        self->broadcast_available(user, full, ref, ex, false);
       });
       return;
     }
@@ -157,8 +158,6 @@ struct Core : std::enable_shared_from_this<Core> {
       for (const auto& c : *from_contacts) route(readdress(ref, c));
     auto own = available_resources(user);
     for (const auto& o : own) route(readdress(ref, o.full));  // including the sender (RFC 6121 4.2.2)
-    (void)initial;  // probes go out on session/available, once the host counts the
-                    // resource as available (answers to the bare JID then reach it)
   }
 
   // session/available: probe the contacts the user is subscribed to, and tell the new

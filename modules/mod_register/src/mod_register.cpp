@@ -80,8 +80,8 @@ class Register final : public av::Module {
                                                       if (p.node.ptr) return av::next;
                                                       auto& api = av::stanza_api();
                                                       if (av_xml_el* q = api.mut_root(acc.query)) {
-                                                        av_xml_el* f = api.add_child(q, av::str("feature"), av::str_absent());
-                                                        api.set_attr(f, av::str("var"), av::str(kNs));
+                                                        if (av_xml_el* f = api.add_child(q, av::str("feature"), av::str_absent()))
+                                                          api.set_attr(f, av::str("var"), av::str(kNs));
                                                       }
                                                       return av::next;
                                                     });

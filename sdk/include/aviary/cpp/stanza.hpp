@@ -41,9 +41,14 @@ class ElementView {
   ElementView child_at(size_t i) const { return ElementView(e_ ? stanza_api().child_at(e_, i) : nullptr); }
   std::string xml() const {
     if (!e_) return {};
-    size_t n = stanza_api().serialize(e_, nullptr, 0);
-    std::string out(n, '\0');
-    stanza_api().serialize(e_, out.data(), n + 1 > out.size() ? out.size() + 1 : n + 1);
+    // One pass for small elements; a second only when the first buffer was too small.
+    std::string out(512, '\0');
+    size_t n = stanza_api().serialize(e_, out.data(), out.size());
+    if (n >= out.size()) {
+      out.assign(n + 1, '\0');
+      stanza_api().serialize(e_, out.data(), out.size());
+    }
+    out.resize(n);
     return out;
   }
 
