@@ -6,6 +6,7 @@
 #include "modules/loader.hpp"
 
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <string>
@@ -410,4 +411,94 @@ TEST_CASE_METHOD(OptionsFixture, "module options: defaults reach the module's st
   CHECK(option_logs() == Errors{"max_items=50 mode=safe enabled=1 domains=localhost tls.certfile= tls.verify=0 "
                                 "name=gamma ratio=0.5"});
   loader.stop_all([](av_module*) {});
+}
+
+// ---- sub-module sections and outgoing pools of modules ----
+
+TEST_CASE_METHOD(OptionsFixture, "sub-modules: a map that names mod_<module>_<key> loads that module with it") {
+  Errors parse_errors;
+  REQUIRE(aviary::parse_config_text(kHead +
+                                        "    name: x\n"        // 5
+                                        "    sub: {}\n"        // 6
+                                        "    nosuch: {a: 1}\n", // 7
+                                    "aviary.yaml", cfg, parse_errors));
+  std::string err;
+  REQUIRE(loader.load_file(AV_FX_mod_fx_options, &err));
+  CHECK_FALSE(loader.load_submodules(cfg.modules, cfg.file, errors));
+  REQUIRE(errors.size() == 1);
+  CHECK(errors[0] == std::string("aviary.yaml:7: modules.mod_fx_options.nosuch: unknown key: mod_fx_options has no "
+                                 "option 'nosuch' and no module file mod_fx_options_nosuch.so is in the module path (") +
+                         AV_FX_DIR + ")");
+  REQUIRE(loader.find("mod_fx_options_sub"));
+  REQUIRE(cfg.modules.size() == 2);
+  CHECK(cfg.modules[1].name == "mod_fx_options_sub");
+  CHECK(cfg.modules[1].line == 6);
+  // The parent's own validation no longer sees the keys that belong to sub-modules.
+  errors.clear();
+  CHECK(loader.resolve(&err));
+  CHECK(loader.configure(cfg.modules, cfg.file, errors));
+  CHECK(errors.empty());
+}
+
+TEST_CASE_METHOD(OptionsFixture, "sub-modules: configured twice is refused") {
+  Errors parse_errors;
+  REQUIRE(aviary::parse_config_text(kHead + "    name: x\n    sub: {}\n  mod_fx_options_sub: {}\n", "aviary.yaml",
+                                    cfg, parse_errors));
+  std::string err;
+  REQUIRE(loader.load_file(AV_FX_mod_fx_options, &err));
+  REQUIRE(loader.load_file(AV_FX_mod_fx_options_sub, &err));
+  CHECK_FALSE(loader.load_submodules(cfg.modules, cfg.file, errors));
+  REQUIRE(errors.size() == 1);
+  CHECK(errors[0] ==
+        "aviary.yaml:6: modules.mod_fx_options.sub configures module mod_fx_options_sub, which "
+        "modules.mod_fx_options_sub configures as well: keep one of them");
+}
+
+TEST_CASE("config: outgoing pools of modules are validated and handed out with defaults") {
+  aviary::Config c;
+  Errors e = parse(
+      "general: {hosts: [localhost]}\n"
+      "outgoing_pools:\n"
+      "  rabbit:\n"
+      "    event_pusher:\n"
+      "      connection: {host: 127.0.0.1, confirms_enabled: true}\n"
+      "  http:\n"
+      "    http_pool:\n"
+      "      connection: {host: 'http://127.0.0.1:8000', path_prefix: /hook/}\n"
+      "  kafka:\n"
+      "    event_pusher:\n"
+      "      connection: {bootstrap_servers: '127.0.0.1:9092', properties: {linger.ms: '5'}}\n",
+      &c);
+  REQUIRE(e.empty());
+  auto rabbit = nlohmann::json::parse(c.module_pools.at("rabbit").at("event_pusher"));
+  CHECK(rabbit["workers"] == 10);
+  CHECK(rabbit["connection"]["host"] == "127.0.0.1");
+  CHECK(rabbit["connection"]["port"] == 5672);
+  CHECK(rabbit["connection"]["confirms_enabled"] == true);
+  CHECK(rabbit["connection"]["virtual_host"] == "/");
+  CHECK(rabbit["connection"]["max_worker_queue_len"] == 1000);
+  CHECK_FALSE(rabbit["connection"].contains("tls"));  // TLS only when configured
+  auto http = nlohmann::json::parse(c.module_pools.at("http").at("http_pool"));
+  CHECK(http["connection"]["path_prefix"] == "/hook/");
+  CHECK(http["connection"]["request_timeout"] == 2000);
+  auto kafka = nlohmann::json::parse(c.module_pools.at("kafka").at("event_pusher"));
+  CHECK(kafka["connection"]["properties"]["linger.ms"] == "5");
+  CHECK(kafka["connection"]["client_id"] == "aviary");
+}
+
+TEST_CASE("config: a wrong key or value in a module pool names file and line") {
+  Errors e = parse(
+      "general: {hosts: [localhost]}\n"
+      "outgoing_pools:\n"
+      "  rabbit:\n"
+      "    event_pusher:\n"
+      "      connection: {hots: x, port: none}\n"
+      "  http:\n"
+      "    p: {workers: 2}\n");
+  REQUIRE(e.size() == 3);
+  CHECK(e[0] == "aviary.yaml:5: outgoing_pools.rabbit.event_pusher.connection.hots: unknown key (expected one of: "
+                "confirms_enabled, host, max_worker_queue_len, password, port, tls, username, virtual_host)");
+  CHECK(e[1] == "aviary.yaml:5: outgoing_pools.rabbit.event_pusher.connection.port: expected an integer from 1 to "
+                "65535, got 'none'");
+  CHECK(e[2] == "aviary.yaml:7: outgoing_pools.http.p: missing required key 'connection'");
 }

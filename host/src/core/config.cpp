@@ -1,6 +1,7 @@
 #include "core/config.hpp"
 
 #include "core/schema.hpp"
+#include "core/yaml_json.hpp"
 
 #include <fstream>
 #include <sstream>
@@ -42,6 +43,55 @@ Spec rdbms_connection_fields(bool driver_required) {
                     {"connect_timeout", Spec::integer(1, 600)}});
 }
 
+// Client TLS settings of an outgoing pool (rabbit, http). No defaults here: the section's
+// presence turns TLS on (verify_mode absent = peer).
+Spec client_tls_spec() {
+  return Spec::map({{"verify_mode", Spec::enumeration({"peer", "none"})},
+                    {"cacertfile", Spec::string()},
+                    {"certfile", Spec::string()},
+                    {"keyfile", Spec::string()},
+                    {"server_name_indication", Spec::string()}});
+}
+
+// outgoing_pools.<type>.<tag> for the pools modules open themselves (av.pools/1), shaped like
+// mongooseim.toml's; the defaults are MongooseIM's.
+Spec module_pool_spec(const std::string& type) {
+  Spec common = Spec::map({{"scope", Spec::enumeration({"global", "host_type"}).def("global")},
+                           {"strategy", Spec::enumeration({"best_worker", "random_worker", "next_worker",
+                                                           "available_worker", "next_available_worker"})
+                                            .def("best_worker")}});
+  if (type == "rabbit") {
+    common.fields["workers"] = Spec::integer(1, 1000).def("10");
+    common.fields["connection"] = Spec::map({{"host", Spec::string().def("localhost")},
+                                             {"port", Spec::integer(1, 65535).def("5672")},
+                                             {"username", Spec::string().def("guest")},
+                                             {"password", Spec::string().def("guest")},
+                                             {"virtual_host", Spec::string().def("/")},
+                                             {"confirms_enabled", Spec::boolean().def("false")},
+                                             // 0 = no limit (MongooseIM's "infinity")
+                                             {"max_worker_queue_len", Spec::integer(0, 100000000).def("1000")},
+                                             {"tls", client_tls_spec()}});
+  } else if (type == "kafka") {
+    common.fields["connection"] =
+        Spec::map({{"bootstrap_servers", Spec::string().def("localhost:9092")},
+                   {"client_id", Spec::string().def("aviary")},
+                   {"max_queue_len", Spec::integer(1, 100000000).def("100000")},
+                   // passed to librdkafka as they are (sasl.*, ssl.*, acks, linger.ms...)
+                   {"properties", Spec::map_of(Spec::string())}});
+  } else {  // http
+    common.fields["workers"] = Spec::integer(1, 1000).def("50");
+    common.fields["connection"] = Spec::map({{"host", Spec::string().req()},
+                                             {"path_prefix", Spec::string().def("/")},
+                                             {"request_timeout", Spec::integer(1, 3600000).def("2000")},
+                                             {"max_queue_len", Spec::integer(1, 100000000).def("10000")},
+                                             {"tls", client_tls_spec()}})
+                                      .req();
+  }
+  return common;
+}
+
+const char* const kModulePoolTypes[] = {"rabbit", "kafka", "http"};
+
 Spec root_spec() {
   Spec pool = rdbms_connection_fields(false);
   pool.fields["workers"] = Spec::integer(1, 256);
@@ -62,7 +112,10 @@ Spec root_spec() {
                           {"max_users_per_domain", Spec::integer(0, 1000000000)},
                           {"password", Spec::map({{"format", Spec::enumeration({"scram"})},
                                                   {"scram_iterations", Spec::integer(1, 1000000)}})}})},
-      {"outgoing_pools", Spec::map({{"rdbms", Spec::map_of(pool)}})},
+      {"outgoing_pools", Spec::map({{"rdbms", Spec::map_of(pool)},
+                                    {"rabbit", Spec::map_of(module_pool_spec("rabbit"))},
+                                    {"kafka", Spec::map_of(module_pool_spec("kafka"))},
+                                    {"http", Spec::map_of(module_pool_spec("http"))}})},
       {"modules", Spec::map_of(Spec::any())},
   });
 }
@@ -182,6 +235,12 @@ bool parse_config_text(const std::string& text, const std::string& file, Config&
     s.workers = static_cast<int>(int_or(p["workers"], s.workers));
     s.max_queue = static_cast<size_t>(int_or(p["max_queue"], static_cast<int64_t>(s.max_queue)));
     c.rdbms.push_back(s);
+  }
+
+  for (const char* type : kModulePoolTypes) {
+    YAML::Node pools = c.root["outgoing_pools"][type];
+    for (auto it = pools.begin(); pools && it != pools.end(); ++it)
+      c.module_pools[type][it->first.Scalar()] = json_with_defaults(it->second, module_pool_spec(type)).dump();
   }
 
   for (auto it = c.root["modules"].begin(); c.root["modules"] && it != c.root["modules"].end(); ++it)

@@ -6,6 +6,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -54,6 +55,8 @@ struct Config {
   // listen, pools, modules
   std::vector<C2sListener> c2s;
   std::vector<SqlPoolConfig> rdbms;
+  // outgoing_pools.<type>.<tag> of rabbit, kafka and http: JSON with defaults (av.pools/1)
+  std::map<std::string, std::map<std::string, std::string>> module_pools;
   std::vector<ModuleSection> modules;
   YAML::Node root;
 };

@@ -3,6 +3,7 @@
 #include "core/auth.hpp"
 #include "core/log.hpp"
 #include "ctl/admin_server.hpp"
+#include "ext/pools_ext.hpp"
 #include "ext/stanza_ext.hpp"
 #include "net/listeners.hpp"
 #include "net/router.hpp"
@@ -122,6 +123,7 @@ const void* Host::extension(const char* id) {
   if (!std::strcmp(id, AV_EXT_AUTH)) return auth_->ext();
   if (!std::strcmp(id, AV_EXT_TIMER)) return timers_->ext();
   if (!std::strcmp(id, AV_EXT_SESSIONS)) return sessions_ext();
+  if (!std::strcmp(id, AV_EXT_POOLS)) return pools_ext();
   // Extensions offered by started modules.
   for (av_module* m : loader_->ordered()) {
     if (!m->started || !m->desc.get_extension) continue;
@@ -142,7 +144,7 @@ bool Host::prepare(std::vector<std::string>& errors) {
     std::string err;
     if (!loader_->load_named(sec.name, &err)) errors.push_back(cfg_.file + ":" + std::to_string(sec.line) + ": " + err);
   }
-  if (!errors.empty()) return false;
+  if (!errors.empty() || !loader_->load_submodules(cfg_.modules, cfg_.file, errors)) return false;
   std::string err;
   if (!loader_->resolve(&err)) {
     errors.push_back(cfg_.file + ": " + err);

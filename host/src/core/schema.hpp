@@ -21,6 +21,7 @@ struct Spec {
   std::shared_ptr<Spec> element;              // List: element spec; Map with open keys: value spec
   bool open_keys = false;                     // Map: any key allowed (value per `element`)
   std::string description;
+  std::string dflt;                           // default as YAML text ("" = none); see yaml_json.hpp
 
   static Spec boolean() { return of(Bool); }
   static Spec integer(int64_t lo = 1, int64_t hi = 0) { Spec s = of(Int); s.min = lo; s.max = hi; return s; }
@@ -33,6 +34,7 @@ struct Spec {
   static Spec map_of(Spec value) { Spec s = of(Map); s.open_keys = true; s.element = std::make_shared<Spec>(std::move(value)); return s; }
   static Spec list_of(Spec e) { Spec s = of(List); s.element = std::make_shared<Spec>(std::move(e)); return s; }
   Spec req() const { Spec s = *this; s.required = true; return s; }
+  Spec def(std::string v) const { Spec s = *this; s.dflt = std::move(v); return s; }
 
  private:
   static Spec of(Kind k) { Spec s; s.kind = k; return s; }

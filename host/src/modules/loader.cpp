@@ -1,7 +1,8 @@
 #include "modules/loader.hpp"
 
+#include "core/yaml_json.hpp"
+
 #include <dlfcn.h>
-#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cstring>
@@ -59,33 +60,6 @@ std::vector<std::string> split(const std::string& s, char sep) {
   return out;
 }
 
-nlohmann::json to_json(const YAML::Node& n) {
-  if (n.IsMap()) {
-    auto o = nlohmann::json::object();
-    for (auto it = n.begin(); it != n.end(); ++it) o[it->first.Scalar()] = to_json(it->second);
-    return o;
-  }
-  if (n.IsSequence()) {
-    auto a = nlohmann::json::array();
-    for (auto e : n) a.push_back(to_json(e));
-    return a;
-  }
-  if (n.IsNull()) return nullptr;
-  const std::string& t = n.Scalar();
-  if (n.Tag() == "!") return t;  // quoted scalar stays a string
-  if (t == "true") return true;
-  if (t == "false") return false;
-  try {
-    size_t used = 0;
-    long long v = std::stoll(t, &used);
-    if (used == t.size()) return v;
-    double d = std::stod(t, &used);
-    if (used == t.size()) return d;
-  } catch (...) {
-  }
-  return t;
-}
-
 YAML::Node lookup(YAML::Node n, const std::string& dotted) {
   for (auto& part : split(dotted, '.')) {
     if (!n || !n.IsMap()) return YAML::Node(YAML::NodeType::Undefined);
@@ -110,14 +84,25 @@ Spec spec_from_options(const av_option_spec* opts) {
     leaf.max = o->max;
     leaf.description = o->description ? o->description : "";
     if (o->type == AV_OPT_ENUM && o->enum_values) leaf.values = split(o->enum_values, '|');
+    // "a.b" declares b inside map a; "list[].b" declares b inside the maps of list `list`.
     auto parts = split(o->key, '.');
     Spec* at = &root;
     for (size_t i = 0; i + 1 < parts.size(); ++i) {
-      Spec& next = at->fields[parts[i]];
-      if (next.kind != Spec::Map) next = Spec::map({});
-      at = &next;
+      const std::string& part = parts[i];
+      const bool list = part.size() > 2 && part.compare(part.size() - 2, 2, "[]") == 0;
+      Spec& next = at->fields[list ? part.substr(0, part.size() - 2) : part];
+      if (list) {
+        if (next.kind != Spec::List) next = Spec::list_of(Spec::map({}));
+        at = next.element.get();
+      } else {
+        if (next.kind != Spec::Map) next = Spec::map({});
+        at = &next;
+      }
     }
-    at->fields[parts.back()] = leaf;
+    // A map or list already made by a deeper key keeps its fields (e.g. "x" of type ANY
+    // declared after "x.y": x stays a map that checks y).
+    Spec& slot = at->fields[parts.back()];
+    if (leaf.kind != Spec::Any || (slot.kind != Spec::Map && slot.kind != Spec::List)) slot = leaf;
   }
   return root;
 }
@@ -187,6 +172,63 @@ bool ModuleLoader::load_named(const std::string& name, std::string* err) {
   return false;
 }
 
+namespace {
+// Whether a module declares `key` itself, or a key inside it.
+bool declares(const av_option_spec* opts, const std::string& key) {
+  for (const av_option_spec* o = opts; o && o->key; ++o) {
+    std::string k = o->key;
+    if (k == key || k.rfind(key + ".", 0) == 0 || k.rfind(key + "[]", 0) == 0) return true;
+  }
+  return false;
+}
+}  // namespace
+
+bool ModuleLoader::has_file(const std::string& name) const {
+  for (auto& dir : path_) {
+    std::error_code ec;
+    if (fs::exists(fs::path(dir) / (name + ".so"), ec)) return true;
+  }
+  return false;
+}
+
+bool ModuleLoader::load_submodules(std::vector<ModuleSection>& sections, const std::string& file,
+                                   std::vector<std::string>& errors) {
+  const size_t before = errors.size();
+  for (size_t i = 0; i < sections.size(); ++i) {  // grows while we go: sub-sections of sub-modules too
+    const ModuleSection sec = sections[i];          // a copy: push_back below may reallocate
+    av_module* m = find(sec.name);
+    if (!m || !sec.node.IsMap()) continue;
+    for (auto it = sec.node.begin(); it != sec.node.end(); ++it) {
+      const std::string key = it->first.Scalar();
+      const std::string sub = m->id + "_" + key;
+      if (declares(m->desc.options, key) || !(it->second.IsMap() || it->second.IsNull()) || !valid_id(sub))
+        continue;  // an ordinary key: configure() checks it against the module's options
+      const std::string at = file + ":" + std::to_string(line_of(it->first)) + ": ";
+      if (!has_file(sub)) {
+        std::string dirs;
+        for (auto& d : path_) dirs += (dirs.empty() ? "" : ", ") + d;
+        errors.push_back(at + "modules." + m->id + "." + key + ": unknown key: " + m->id + " has no option '" + key +
+                         "' and no module file " + sub + ".so is in the module path (" + dirs + ")");
+        m->submodule_keys.insert(key);  // reported here, not again by configure()
+        continue;
+      }
+      if (std::any_of(sections.begin(), sections.end(), [&](const ModuleSection& s) { return s.name == sub; })) {
+        errors.push_back(at + "modules." + m->id + "." + key + " configures module " + sub +
+                         ", which modules." + sub + " configures as well: keep one of them");
+        continue;
+      }
+      std::string err;
+      if (!load_named(sub, &err)) {
+        errors.push_back(at + err);
+        continue;
+      }
+      m->submodule_keys.insert(key);
+      sections.push_back(ModuleSection{sub, it->second, line_of(it->first)});
+    }
+  }
+  return errors.size() == before;
+}
+
 bool ModuleLoader::resolve(std::string* err) {
   for (auto& m : mods_)
     for (const av_dep* d = m->desc.deps; d && d->id; ++d)
@@ -233,6 +275,7 @@ bool ModuleLoader::configure(const std::vector<ModuleSection>& sections, const s
     m->config_file = file;
     m->config_line = sec != sections.end() ? sec->line : 0;
     Spec spec = spec_from_options(m->desc.options);
+    for (auto& key : m->submodule_keys) spec.fields[key] = Spec::any();  // the sub-module checks it
     const size_t mod_before = errors.size();
     validate(node, spec, file, "modules." + m->id, errors);
     // yaml-cpp marks an empty section's null value at the next token (the following line):
@@ -248,7 +291,9 @@ bool ModuleLoader::configure(const std::vector<ModuleSection>& sections, const s
       const bool from_default = !n && o->default_value;
       try {
         if (from_default) n = YAML::Load(o->default_value);
-        if (n && !n.IsNull()) {
+        // An ANY option written as `key:` with nothing is present (an empty section that
+        // turns a feature on, e.g. mod_event_pusher.rabbit.presence_exchange).
+        if (n && (!n.IsNull() || (o->type == AV_OPT_ANY && !from_default))) {
           val->v.present = true;
           switch (o->type) {
             case AV_OPT_BOOL: val->v.b = n.as<std::string>() == "true"; break;
@@ -259,7 +304,7 @@ bool ModuleLoader::configure(const std::vector<ModuleSection>& sections, const s
             case AV_OPT_STRING_LIST:
               for (auto e : n) val->items.push_back(e.as<std::string>());
               break;
-            default: val->s = to_json(n).dump(); break;
+            default: val->s = yaml_to_json(n).dump(); break;
           }
         }
       } catch (const std::exception&) {

@@ -9,6 +9,7 @@
 
 #include <functional>
 #include <map>
+#include <set>
 #include <memory>
 #include <string>
 #include <vector>
@@ -24,6 +25,7 @@ struct av_module {
   bool started = false;
   std::string error;                     // set_error text during start
   YAML::Node options_node;               // its config section
+  std::set<std::string> submodule_keys;  // keys of its section that configure a sub-module
   std::string config_file;
   int config_line = 0;
   struct Value {                         // resolved option values (backing av_value)
@@ -46,6 +48,11 @@ class ModuleLoader {
   bool load_file(const std::string& path, std::string* err);
   // Find mod_<name>.so in the search path and load it.
   bool load_named(const std::string& name, std::string* err);
+  // A map under modules.mod_x whose key K mod_x does not declare, with a file mod_x_K.so in
+  // the module path, loads mod_x_K with that map as its options (modules.mod_event_pusher.rabbit
+  // loads mod_event_pusher_rabbit). Appends their sections; FILE:LINE errors.
+  bool load_submodules(std::vector<ModuleSection>& sections, const std::string& file,
+                       std::vector<std::string>& errors);
   // Hard deps present, no cycles; fixes the start order.
   bool resolve(std::string* err);
   // Check every module's config section against its declared options (FILE:LINE errors)
@@ -58,6 +65,7 @@ class ModuleLoader {
   void stop_all(const std::function<void(av_module*)>& cleanup);
 
   av_module* find(const std::string& id) const;
+  bool has_file(const std::string& name) const;  // mod_<name>.so is in the search path
   const std::vector<av_module*>& ordered() const { return ordered_; }
   const std::vector<std::string>& search_path() const { return path_; }
 
