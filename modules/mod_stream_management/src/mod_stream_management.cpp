@@ -20,6 +20,7 @@
 // - session/opened: a new session binding a detached full JID ends the detached one.
 // - <resume/>: av.sessions/1 resume_bind makes the new connection the old full JID.
 #include <aviary/aviary.hpp>
+#include <aviary/ext/draft/stream_management.h>
 
 #include "sm_logic.hpp"
 
@@ -82,6 +83,7 @@ struct State {
   const av_ext_sessions_v1* sessions = nullptr;
   const av_ext_router_v1* router = nullptr;
   const av_ext_timer_v1* timers = nullptr;
+  av_hook_id unacked_hook = -1;  // sm/unacknowledged-message, declared by this module
   av::StanzaRef r_el;
   void publish() {  // under mu
     conns.store(by_token.size(), std::memory_order_relaxed);
@@ -114,6 +116,11 @@ void dispose(const State& st, const std::string& full_jid, std::deque<av::Stanza
     av::ElementView root = s.root();
     switch (sm::fate_of(root.name(), root.attr("type"), is_carbon(root))) {
       case sm::Fate::reroute: {
+        if (st.unacked_hook >= 0) {
+          av_stanza_params p{sizeof(av_stanza_params), s.get(), av::str(root.attr("from")), av::str(full_jid),
+                             nullptr, av::host().current_executor()};
+          (void)av::host().hook_run(st.unacked_hook, nullptr, &p, nullptr, nullptr);
+        }
         av_stanza* c = api.clone(s.get());
         if (!c) break;
         av::StanzaRef copy = av::StanzaRef::adopt(c);
@@ -215,6 +222,9 @@ class StreamManagement final : public av::Module {
     if (!has_resume_api(st_->sessions))
       av::log_warning("av.sessions/1 lacks end_reason/resume_bind: stream management without resumption");
     st_->r_el = av::StanzaRef::parse(sm::r_xml());
+    if (av::host().hook_declare(av::self(), AV_HOOK_SM_UNACKNOWLEDGED_MESSAGE, AV_HOOK_KIND_NOTIFY,
+                                &st_->unacked_hook) != AV_OK)
+      throw av::Error(AV_E_INTERNAL, "cannot declare hook " AV_HOOK_SM_UNACKNOWLEDGED_MESSAGE);
 
     hooks_.add(av::hooks::stream_features, AV_PRIO_NORMAL, [](const av_session_params&, av_features_acc& acc) {
       const auto& api = av::stanza_api();

@@ -1,0 +1,77 @@
+// Aviary C++ layer: a bounded multi-producer queue for a transport's own thread(s).
+// Hook handlers push without blocking (a full queue refuses, the caller counts a drop);
+// the transport thread waits for work. Header-only.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <mutex>
+#include <optional>
+
+namespace av {
+
+template <class T>
+class BoundedQueue {
+ public:
+  explicit BoundedQueue(size_t capacity = 0) : cap_(capacity) {}  // 0 = unbounded
+  void set_capacity(size_t capacity) {
+    std::lock_guard<std::mutex> lk(mu_);
+    cap_ = capacity;
+  }
+
+  // [any-thread, never blocks] false when full or closed (the item is not taken).
+  bool try_push(T&& v) {
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      if (closed_ || (cap_ && q_.size() >= cap_)) return false;
+      q_.push_back(std::move(v));
+    }
+    cv_.notify_one();
+    return true;
+  }
+
+  // Puts an item back at the front (a publish that failed and will be retried).
+  void push_front(T&& v) {
+    std::lock_guard<std::mutex> lk(mu_);
+    q_.push_front(std::move(v));
+  }
+
+  // Waits up to `timeout` for an item; nullopt on timeout, or when closed and empty.
+  template <class Rep, class Period>
+  std::optional<T> pop(std::chrono::duration<Rep, Period> timeout) {
+    std::unique_lock<std::mutex> lk(mu_);
+    cv_.wait_for(lk, timeout, [&] { return closed_ || !q_.empty(); });
+    if (q_.empty()) return std::nullopt;
+    T v = std::move(q_.front());
+    q_.pop_front();
+    return v;
+  }
+
+  // After close(): pushes fail, pop() drains what is left, then returns nullopt at once.
+  void close() {
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      closed_ = true;
+    }
+    cv_.notify_all();
+  }
+  bool closed() const {
+    std::lock_guard<std::mutex> lk(mu_);
+    return closed_;
+  }
+  size_t size() const {
+    std::lock_guard<std::mutex> lk(mu_);
+    return q_.size();
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<T> q_;
+  size_t cap_;
+  bool closed_ = false;
+};
+
+}  // namespace av
