@@ -42,7 +42,7 @@ class Server:
     """One aviary process with a starttls_required listener (port), a direct-TLS listener
     (tls_port) and a plaintext listener allowing PLAIN (plain_port), SQLite by default."""
 
-    def __init__(self, rdbms=None, extra_modules="", max_stanza_size=65536):
+    def __init__(self, rdbms=None, extra_modules="", max_stanza_size=65536, extra_pools=""):
         self.dir = tempfile.mkdtemp(prefix="aviary-e2e-")
         self.cert, self.key = make_cert(self.dir)
         self.port, self.tls_port, self.plain_port = free_port(), free_port(), free_port()
@@ -70,6 +70,7 @@ auth:
 outgoing_pools:
   rdbms:
     default: {rdbms}
+{extra_pools}
 modules:
   mod_auth_internal: {{}}
 {extra_modules}""")
@@ -230,6 +231,69 @@ class MariaDbServer:
 def want_mysql():
     """True when this run should use MySQL/MariaDB (ctest's *_mysql registrations set it)."""
     return os.environ.get("AVIARY_E2E_MYSQL") == "1"
+
+
+def free_port_run(n):
+    """A free port P such that P..P+n-1 all look free (a broker that needs neighbours)."""
+    for _ in range(50):
+        p = free_port()
+        if p + n > 65535:
+            continue
+        try:
+            for q in range(p, p + n):
+                with socket.socket() as s:
+                    s.bind(("127.0.0.1", q))
+            return p
+        except OSError:
+            continue
+    raise RuntimeError("no run of free ports")
+
+
+class RabbitMqServer:
+    """A throwaway RabbitMQ broker on 127.0.0.1 (tests/scripts/rabbitmq_start.sh), as a
+    context manager; .pool is the YAML for outgoing_pools (rabbit.event_pusher), guest/guest."""
+
+    def __init__(self, workers=2, confirms=False, max_queue=1000):
+        here = os.path.dirname(os.path.abspath(__file__))
+        self.script = os.path.join(here, "..", "scripts", "rabbitmq_start.sh")
+        self.dir = tempfile.mkdtemp(prefix="aviary-rabbitmq-")
+        os.rmdir(self.dir)
+        self.port = free_port_run(3)
+        try:
+            subprocess.run(["sh", self.script, self.dir, str(self.port)], check=True, timeout=120)
+        except BaseException:
+            self.stop()
+            raise
+        self.pool = (f"  rabbit:\n    event_pusher:\n      workers: {workers}\n      connection:\n"
+                     f"        {{host: 127.0.0.1, port: {self.port}, confirms_enabled: {str(confirms).lower()},"
+                     f" max_worker_queue_len: {max_queue}}}\n")
+
+    def ctl(self, *args):
+        return subprocess.run(["sh", self.script, "ctl", self.dir, *args], capture_output=True, text=True,
+                              check=True, timeout=60).stdout
+
+    def stop_broker(self):
+        subprocess.run(["sh", self.script, "stop", self.dir], check=True, timeout=120)
+
+    def start_broker(self):
+        subprocess.run(["sh", self.script, "start", self.dir], check=True, timeout=120)
+
+    def channel(self):
+        """A pika channel to the broker (the caller closes its .connection)."""
+        import pika
+        conn = pika.BlockingConnection(pika.ConnectionParameters(host="127.0.0.1", port=self.port))
+        return conn.channel()
+
+    def stop(self):
+        if os.path.exists(self.dir):
+            subprocess.run(["sh", self.script, "stop", self.dir], timeout=120)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
 
 
 class RawClient:
