@@ -2,12 +2,23 @@
 
 #include <aviary/cpp/jid.hpp>
 #include <aviary/cpp/xml.hpp>
+#include <aviary/ext/draft/roster.h>
 
 namespace last {
 
-bool may_ask(std::string_view from_full, std::string_view to_bare, bool from_is_local) {
-  if (av::jid_bare_part(from_full) == av::jid_bare_part(to_bare)) return true;
-  return from_is_local && av::jid_bare_part(from_full).find('@') != std::string::npos;
+bool is_self(std::string_view from_full, std::string_view to_bare) {
+  auto f = av::bare_jid(from_full), t = av::bare_jid(to_bare);
+  return !f.empty() && f == t && f.find('@') != std::string::npos;
+}
+
+bool subscription_allows(int32_t sub) { return sub == AV_ROSTER_SUB_FROM || sub == AV_ROSTER_SUB_BOTH; }
+
+bool needs_check_to_full(std::string_view type, std::string_view payload_name, std::string_view payload_ns,
+                         std::string_view from, std::string_view to) {
+  if (type != "get" || payload_name != "query" || payload_ns != kNs) return false;
+  auto j = av::parse_jid(to);
+  if (!j || j->user.empty() || j->resource.empty()) return false;
+  return !is_self(from, j->bare());
 }
 
 std::optional<Answer> compute(bool online, const std::optional<Stored>& stored, int64_t now) {

@@ -10,9 +10,21 @@ namespace last {
 
 inline constexpr std::string_view kNs = "jabber:iq:last";
 
-// Who may ask about a user's last activity. XEP-0012 wants a presence subscription; until
-// a roster is available this allows the user themself and any user of a local domain.
-bool may_ask(std::string_view from_full, std::string_view to_bare, bool from_is_local);
+// Who may ask about a user's last activity (XEP-0012 sections 3 and 9): the user themself
+// (any of their resources) always, without looking at a roster...
+bool is_self(std::string_view from_full, std::string_view to_bare);
+// ...anyone else only with a subscription to the user's presence: the asker's item in the
+// user's roster has subscription 'from' or 'both' (an av_roster_sub value). 'to', 'none'
+// and a pending request do not count. Without a roster (mod_roster not enabled) nobody
+// but the user may ask.
+bool subscription_allows(int32_t av_roster_sub_value);
+
+// An IQ get of this namespace to a user's full JID (XEP-0012 section 4, "online user"): the
+// server must refuse to deliver it to an asker without a subscription. True when the
+// request must be checked: type get, a <query xmlns='jabber:iq:last'/> payload, a full JID
+// of another account.
+bool needs_check_to_full(std::string_view type, std::string_view payload_name, std::string_view payload_ns,
+                         std::string_view from, std::string_view to);
 
 // What the store holds for a user: the Unix time of the last logout and the status text
 // of the last unavailable presence.

@@ -1,15 +1,21 @@
 // mod_last: XEP-0012 last activity. To the server: its uptime. To a user's bare JID: 0 while
 // the user has an available session, else the seconds since the last session went
 // unavailable with the status of that last unavailable presence (SQL table `last`).
+// Only the user and entities subscribed to the user's presence may ask (XEP-0012 sections 3,
+// 4 and 9), checked in mod_roster's roster (av.roster/1, av.roster.lookup/1; soft dependency).
 #include <aviary/aviary.hpp>
 #include <aviary/ext/draft/disco.h>
+#include <aviary/ext/draft/roster.h>
+#include <aviary/ext/draft/roster_lookup.h>
 #include <aviary/ext/router.h>
 #include <aviary/ext/sessions.h>
 
 #include "last_activity.hpp"
 
 #include <chrono>
+#include <functional>
 #include <ctime>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <unordered_map>
@@ -36,8 +42,19 @@ av::StanzaRef result_with(const av_stanza* req, const std::string& account, cons
 
 int64_t unix_now() { return static_cast<int64_t>(std::time(nullptr)); }
 
+// The IQ this module routes again after an asynchronous access check: its own filter lets
+// it through (the router runs the filter synchronously in route()).
+thread_local const av_stanza* g_pass = nullptr;
+
 class Last final : public av::Module {
  public:
+  // Soft: mod_roster (when enabled) starts first and stops after; without it only the user
+  // themself may ask.
+  static const av_dep* deps() {
+    static const av_dep d[] = {{"mod_roster", AV_DEP_SOFT}, {nullptr, 0}};
+    return d;
+  }
+
   static const av_option_spec* options() {
     static const av_option_spec o[] = {
         {"pool", AV_OPT_STRING, "default", 1, 0, nullptr, false, "outgoing_pools.rdbms tag holding the last table"},
@@ -50,7 +67,10 @@ class Last final : public av::Module {
     db_ = av::SqlPool::open(cx.option_string("pool"));
     router_ = cx.require<av_ext_router_v1>(AV_EXT_ROUTER);
     sessions_ = cx.require<av_ext_sessions_v1>(AV_EXT_SESSIONS);
-    for (av_vhost* vh : cx.vhosts()) domains_.emplace_back(av::Context::vhost_name(vh));
+    roster_ = cx.extension<av_ext_roster_v1>(AV_EXT_ROSTER);
+    lookup_ = cx.extension<av_ext_roster_lookup_v1>(AV_EXT_ROSTER_LOOKUP);
+    if (!lookup_)
+      av::log_info("mod_last: mod_roster is not enabled: only users themselves may ask for their last activity");
     dialect_ = db_.dialect();
     db_.query_sync(last::schema_sql(dialect_));
     std::string ns(last::kNs);
@@ -62,6 +82,10 @@ class Last final : public av::Module {
                                                   [this](const av_stanza_params& p, av_iq_acc& acc) {
                                                     return on_user_iq(p, acc);
                                                   });
+    // IQs to a user's full JID go to the client; XEP-0012 section 4 wants the same
+    // subscription check before delivery.
+    hooks_.add(av::hooks::filter_local_packet, AV_PRIO_NORMAL,
+               [this](const av_stanza_params& p, av_stanza_acc& acc) { return on_filter(p, acc); });
     hooks_.add(av::hooks::user_send_presence, AV_PRIO_EARLY, [this](const av_stanza_params& p, av_stanza_acc&) {
       av::StanzaView v(p.stanza);
       if (v.type() == "unavailable" && !v.root().has_attr("to")) {
@@ -93,6 +117,11 @@ class Last final : public av::Module {
     return AV_OK;
   }
 
+  void stop() override {
+    hooks_.clear();
+    alive_.reset();  // pending subscription checks are dropped
+  }
+
  private:
   void send(const av::StanzaRef& r) const {
     if (r) router_->route(r.get());
@@ -105,13 +134,6 @@ class Last final : public av::Module {
         if (items[i].available) *static_cast<bool*>(u) = true;
     }, &any);
     return any;
-  }
-
-  bool is_local(std::string_view jid) const {
-    auto d = av::jid_domain_part(jid);
-    for (auto& x : domains_)
-      if (x == d) return true;
-    return false;
   }
 
   av::Next on_server_iq(const av_stanza_params& p, av_iq_acc& acc) {
@@ -135,21 +157,95 @@ class Last final : public av::Module {
       acc.reply = error(p.stanza, account, "modify", "bad-request").release();
       return av::stop;
     }
-    if (!last::may_ask(av::sv(p.from), account, is_local(av::sv(p.from)))) {
+    auto ref = av::StanzaRef::share(p.stanza);
+    if (last::is_self(av::sv(p.from), account)) {
+      acc.reply = answer(ref, account).release();
+      return av::stop;
+    }
+    // Anyone else needs a subscription to the user's presence; the user may be offline, so
+    // the roster may have to be loaded first (av.roster.lookup/1). The answer comes later.
+    std::string asker = av::bare_jid(av::sv(p.from));
+    if (!lookup_ || asker.empty()) {
       acc.reply = error(p.stanza, account, "auth", "forbidden").release();
       return av::stop;
     }
-    if (has_available_session(account)) {
-      acc.reply = result_with(p.stanza, account, last::query_xml(*last::compute(true, std::nullopt, 0))).release();
-      return av::stop;
+    check_subscription(account, asker, [this, ref, account](bool allowed) {
+      if (!allowed) return send(error(ref.get(), account, "auth", "forbidden"));
+      send(answer(ref, account));
+    });
+    return av::stop;
+  }
+
+  // router/filter-local-packet: an IQ get of jabber:iq:last to another user's full JID is
+  // delivered to the client only for a subscriber; others get forbidden from the server.
+  av::Next on_filter(const av_stanza_params& p, av_stanza_acc& acc) {
+    if (p.stanza == g_pass || av::stanza_api().kind(p.stanza) != AV_STANZA_IQ) return av::next;
+    av::StanzaView v(p.stanza);
+    auto q = v.root().child_at(0);
+    if (!last::needs_check_to_full(v.type(), q.name(), q.attr("xmlns"), av::sv(p.from), av::sv(p.to)))
+      return av::next;
+    std::string owner = av::bare_jid(av::sv(p.to)), asker = av::bare_jid(av::sv(p.from));
+    std::string target(av::sv(p.to));
+    if (roster_ && !asker.empty()) {
+      // The user has a session, so the roster is normally in memory: decide at once.
+      av_roster_sub sub = AV_ROSTER_SUB_NONE;
+      av_status st = roster_->get_contact(av::str(owner), av::str(asker), &sub, nullptr, nullptr);
+      if (st == AV_OK && last::subscription_allows(sub)) return av::next;
+      if (st == AV_E_BUSY && lookup_) {  // still loading: decide later, then route it again
+        acc.drop = true;
+        auto ref = av::StanzaRef::share(p.stanza);
+        check_subscription(owner, asker, [this, ref, target](bool allowed) {
+          if (!allowed) return send(error(ref.get(), target, "auth", "forbidden"));
+          const av_stanza* old = g_pass;
+          g_pass = ref.get();
+          router_->route(ref.get());
+          g_pass = old;
+        });
+        return av::stop;
+      }
     }
+    acc.drop = true;
+    send(error(p.stanza, target, "auth", "forbidden"));
+    return av::stop;
+  }
+
+  // Calls done(allowed) later (on a network thread) with whether `asker` (a bare JID) has a
+  // subscription to `owner`'s presence. Not called if this module stopped meanwhile.
+  void check_subscription(const std::string& owner, const std::string& asker, std::function<void(bool)> done) {
+    struct Cx {
+      std::weak_ptr<int> alive;
+      std::function<void(bool)> done;
+    };
+    auto* cx = new Cx{alive_, std::move(done)};
+    av_status st = lookup_->get_contact(
+        av::str(owner), av::str(asker), AV_EXEC_IO_ANY,
+        [](void* a, av_status st, av_roster_sub sub, bool, bool) {
+          std::unique_ptr<Cx> c(static_cast<Cx*>(a));
+          auto keep = c->alive.lock();
+          if (!keep) return;
+          av::detail::guard<int>("mod_last subscription check", 0, [&] {
+            c->done(st == AV_OK && last::subscription_allows(sub));
+            return 0;
+          });
+        },
+        cx);
+    if (st != AV_OK) {
+      std::unique_ptr<Cx> c(cx);
+      c->done(false);
+    }
+  }
+
+  // The answer about `account` to an allowed request: now (returned) when the user is
+  // online or on an error, else routed later after the SQL read (returns null).
+  av::StanzaRef answer(const av::StanzaRef& req, const std::string& account) {
+    if (has_available_session(account))
+      return result_with(req.get(), account, last::query_xml(*last::compute(true, std::nullopt, 0)));
     std::string user(av::jid_local_part(account)), server(av::jid_domain_part(account));
-    auto ref = av::StanzaRef::share(p.stanza);
     av_status st = db_.query(last::kSelectSql, {server, user}, AV_EXEC_IO_ANY,
-                             [this, ref, account](av_status st, const av::SqlResult& r) {
+                             [this, req, account](av_status st, const av::SqlResult& r) {
                                if (st != AV_OK) {
                                  av::log_error("mod_last: cannot read: " + std::string(r.error()));
-                                 return send(error(ref.get(), account, "wait", "internal-server-error"));
+                                 return send(error(req.get(), account, "wait", "internal-server-error"));
                                }
                                std::optional<last::Stored> stored;
                                if (r.rows() > 0) {
@@ -161,11 +257,11 @@ class Last final : public av::Module {
                                // Nothing recorded (no such user, or never went offline):
                                // service-unavailable, as MongooseIM answers.
                                auto a = last::compute(false, stored, unix_now());
-                               if (!a) return send(error(ref.get(), account, "cancel", "service-unavailable"));
-                               send(result_with(ref.get(), account, last::query_xml(*a)));
+                               if (!a) return send(error(req.get(), account, "cancel", "service-unavailable"));
+                               send(result_with(req.get(), account, last::query_xml(*a)));
                              });
-    if (st != AV_OK) acc.reply = error(p.stanza, account, "wait", "resource-constraint").release();
-    return av::stop;
+    if (st != AV_OK) return error(req.get(), account, "wait", "resource-constraint");
+    return {};
   }
 
   void on_unavailable(const av_session_params& p) {
@@ -191,7 +287,9 @@ class Last final : public av::Module {
   int dialect_ = 1;
   const av_ext_router_v1* router_ = nullptr;
   const av_ext_sessions_v1* sessions_ = nullptr;
-  std::vector<std::string> domains_;
+  const av_ext_roster_v1* roster_ = nullptr;             // NULL without mod_roster
+  const av_ext_roster_lookup_v1* lookup_ = nullptr;      // NULL without mod_roster
+  std::shared_ptr<int> alive_ = std::make_shared<int>(0);  // expires with the module
   std::mutex mu_;
   std::unordered_map<std::string, std::string> status_;  // full JID -> status of its unavailable presence
   av::HookSet hooks_;

@@ -6,6 +6,7 @@
 // (a per-user queue), so a load never overtakes an earlier write.
 #include <aviary/aviary.hpp>
 #include <aviary/ext/draft/roster.h>
+#include <aviary/ext/draft/roster_lookup.h>
 #include <aviary/ext/router.h>
 
 #include "roster_logic.hpp"
@@ -462,6 +463,49 @@ av_status x_when_cached(av_str user, av_executor ex, void (*fn)(void*), void* ar
 
 const av_ext_roster_v1 kRosterExt = {sizeof(av_ext_roster_v1), x_get_contact, x_list, x_when_cached};
 
+// --- av.roster.lookup/1 -----------------------------------------------------------------
+struct LookupCx {
+  av_roster_lookup_fn fn;
+  void* arg;
+  av_status st;
+  av_roster_sub sub;
+  bool out, in;
+};
+
+void lookup_done(void* a) {
+  std::unique_ptr<LookupCx> cx(static_cast<LookupCx*>(a));
+  av::detail::guard<int>("av.roster.lookup/1 callback", 0, [&] {
+    cx->fn(cx->arg, cx->st, cx->sub, cx->out, cx->in);
+    return 0;
+  });
+}
+
+av_status x_lookup_contact(av_str user, av_str contact, av_executor ex, av_roster_lookup_fn fn, void* arg) {
+  return av::detail::guard<av_status>("av.roster.lookup/1 get_contact", AV_E_EXCEPTION, [&]() -> av_status {
+    auto core = g_core;
+    std::string u = av::bare_jid(av::sv(user)), c = av::bare_jid(av::sv(contact));
+    if (!core || u.empty() || c.empty() || !fn) return AV_E_INVALID_ARG;
+    // The answer is computed with the roster loaded and posted after the cache lock is
+    // released (Effects::calls), so fn never runs under it nor before we return.
+    core->with_roster(u, [ex, fn, arg, c](Entry& e, Effects& fx, bool) {
+      auto* cx = new LookupCx{fn, arg, AV_E_NOT_FOUND, AV_ROSTER_SUB_NONE, false, false};
+      auto it = e.items.find(c);
+      if (it != e.items.end()) {
+        cx->st = AV_OK;
+        cx->sub = to_c(it->second.st.sub);
+        cx->out = it->second.st.out;
+        cx->in = it->second.st.in;
+      }
+      fx.calls.push_back([ex, cx] {
+        if (av::host().post(ex, &lookup_done, cx) != AV_OK) lookup_done(cx);
+      });
+    });
+    return AV_OK;
+  });
+}
+
+const av_ext_roster_lookup_v1 kRosterLookupExt = {sizeof(av_ext_roster_lookup_v1), x_lookup_contact};
+
 // --- the module -------------------------------------------------------------------------
 class RosterModule final : public av::Module {
  public:
@@ -527,7 +571,10 @@ class RosterModule final : public av::Module {
   }
 
   const void* extension(const char* id) override {
-    return std::string(id) == AV_EXT_ROSTER ? &kRosterExt : nullptr;
+    std::string x(id);
+    if (x == AV_EXT_ROSTER) return &kRosterExt;
+    if (x == AV_EXT_ROSTER_LOOKUP) return &kRosterLookupExt;
+    return nullptr;
   }
 
  private:
