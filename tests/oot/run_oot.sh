@@ -25,7 +25,7 @@ for v in SRC BUILD WORK AVIARY AVIARYCTL; do
   [ -n "${!v}" ] || { echo "run_oot.sh: missing --$(echo $v | tr A-Z a-z)" >&2; exit 2; }
 done
 
-MODULES=(mod_example_c mod_example_cpp)
+MODULES=(mod_example_c mod_example_cpp mod_event_pusher_filter)
 PREFIX=$WORK/prefix
 SERVER_PID=
 step() { echo; echo "== $*"; }
@@ -159,7 +159,7 @@ write_config "$MODS_OK"
 run_logged 60 "$WORK/check.log" env -u AVIARY_MODULE_PATH "$AVIARY" --config "$CFG" --check-config
 cat "$WORK/check.log"
 grep -q 'configuration OK' "$WORK/check.log" || die "--check-config did not say 'configuration OK'"
-for m in "${MODULES[@]}"; do
+for m in mod_example_c mod_example_cpp; do
   grep -q "module $m 0.1.0 started" "$WORK/check.log" || die "$m was not started by --check-config"
 done
 
@@ -237,6 +237,13 @@ fi
 grep -q 'mod_example_cpp\] stopping after 1 message(s)' "$WORK/server.log" || die "mod_example_cpp was not stopped"
 grep -q 'mod_example_c\] stopping after 1 answer(s)' "$WORK/server.log" || die "mod_example_c was not stopped"
 [ ! -e "$SOCK" ] || echo "note: $SOCK was left behind"
+
+# ---------------------------------------------------------------------------------------
+step "the OOT event pusher filter in front of the in-tree rabbit transport (real RabbitMQ)"
+run_logged 300 "$WORK/filter.log" env AVIARY_BIN="$AVIARY" AVIARYCTL_BIN="$AVIARYCTL" \
+  AVIARY_MODULE_PATH="$BUILD/modules:$WORK/modules" PYTHONPATH="$SRC/tests/e2e" \
+  /usr/bin/python3 "$SRC/tests/oot/test_event_pusher_filter.py"
+tail -n 3 "$WORK/filter.log"
 
 echo
 echo "PASS: out-of-tree modules built against the installed SDK, loaded and exercised"
