@@ -1,6 +1,8 @@
 #!/bin/bash
 # Runs ../shared/bench (xmppload scenarios 1-4) against aviary on 127.0.0.1:$PORT.
 #   tests/bench/run-aviary.sh [BUILD_DIR]      env: PORT (35222) USERS (10000) THREADS (1) SCENARIOS OUTDIR
+#   EXTRA_POOLS / EXTRA_MODULES: YAML lines added under outgoing_pools / modules (indented);
+#   AFTER: an aviaryctl command (e.g. "event_pusher rabbitStats") printed after the run.
 # Starts aviary with a plaintext c2s listener (PLAIN allowed, as the reference runs of ejabberd and
 # prosody), registers user1..user$USERS / secret with aviaryctl (once, kept in $WORK), runs the
 # shared harness, stops the server. Loopback only.
@@ -27,8 +29,10 @@ listen:
 outgoing_pools:
   rdbms:
     default: {driver: sqlite}
+${EXTRA_POOLS:-}
 modules:
   mod_auth_internal: {}
+${EXTRA_MODULES:-}
 YAML
 ulimit -n 20000
 "$BUILD/host/aviary" --config "$WORK/aviary.yaml" > "$WORK/aviary.log" 2>&1 &
@@ -43,3 +47,7 @@ if [ "$have" -lt "$USERS" ]; then
   echo "users: $("${CTL[@]}" account countUsers --domain localhost)"
 fi
 bash "$BENCH/run.sh" custom 127.0.0.1 "$PORT" "$PID"
+if [ -n "${AFTER:-}" ]; then
+  # shellcheck disable=SC2086
+  echo "aviaryctl $AFTER: $("${CTL[@]}" $AFTER)"
+fi

@@ -10,6 +10,7 @@
 import asyncio
 import logging
 import os
+import re
 import socket
 import ssl
 import sys
@@ -194,6 +195,34 @@ class C2sTest(unittest.IsolatedAsyncioTestCase):
         self.assertNotIn("PLAIN", features)
         c.send("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>AGFsaWNlAHNlY3JldA==</auth>")
         self.assertIn("policy-violation", c.read_to_close())
+        c.close()
+
+    async def test_generated_resource_and_legacy_session(self):
+        import base64
+        c = RawClient(self.server.plain_port)
+        c.open_stream()
+        token = base64.b64encode(b"\0carol\0secret").decode()
+        c.send(f"<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>{token}</auth>")
+        self.assertIn("<success", c.read_until("</success>", "</failure>"))
+        features = c.open_stream()
+        self.assertIn("urn:ietf:params:xml:ns:xmpp-bind", features)
+        # RFC 3921 session: advertised as optional (RFC 6121 keeps it for old clients).
+        self.assertIn("urn:ietf:params:xml:ns:xmpp-session", features)
+        # Bind without asking for a resource: the server makes one (RFC 6120 7.6).
+        c.send("<iq type='set' id='b1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></iq>")
+        r = c.read_until("</iq>")
+        self.assertIn("type='result'", r.replace('"', "'"))
+        m = re.search(r"<jid>carol@localhost/([^<]+)</jid>", r)
+        self.assertTrue(m, r)
+        self.assertGreaterEqual(len(m.group(1)), 8)
+        c.send("<iq type='set' id='s1'><session xmlns='urn:ietf:params:xml:ns:xmpp-session'/></iq>")
+        r = c.read_until("</iq>", "/>")
+        self.assertIn("s1", r)
+        self.assertIn("result", r)
+        # The session works: a message to the generated full JID arrives.
+        self.server.ctl("stanza", "sendMessage", "--from", "alice@localhost", "--to",
+                        f"carol@localhost/{m.group(1)}", "--body", "to the generated resource")
+        c.read_until("to the generated resource")
         c.close()
 
     async def test_direct_tls(self):
