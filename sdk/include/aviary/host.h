@@ -63,10 +63,12 @@ struct av_host_api {
 
   /* ---------------- since 1.0 ---------------- */
 
-  /* [any-thread] Log a line tagged with the module id. msg is copied. */
+  /* [any-thread] Log a line tagged with the module id.
+   * OWNERSHIP: msg is borrowed for the call (copied). */
   void (*log)(av_module *m, av_log_level lvl, av_str msg);
 
-  /* [main, during start only] Reason for a failing start(); copied. */
+  /* [main, during start only] Reason for a failing start().
+   * OWNERSHIP: msg is borrowed for the call (copied). */
   av_status (*set_error)(av_module *m, const char *msg);
 
   /* [main] Read a declared option of module m (vh: vhost override, NULL = module level).
@@ -75,19 +77,24 @@ struct av_host_api {
   av_status (*get_option)(av_module *m, av_vhost *vh, const char *key, av_option_type type,
                           av_value *out);
 
-  /* [any-thread] Intern a hook name (creating it if new; undeclared hooks are folds). */
+  /* [any-thread] Intern a hook name (creating it if new; undeclared hooks are folds).
+   * OWNERSHIP: name is borrowed for the call; the id is a plain value. */
   av_status (*hook_resolve)(const char *name, av_hook_id *out);
 
   /* [main] Declare a hook this module owns and runs, with its kind. Re-declaring with the
-   * same kind is fine; another kind is AV_E_INVALID_ARG. */
+   * same kind is fine; another kind is AV_E_INVALID_ARG.
+   * OWNERSHIP: name is borrowed for the call. */
   av_status (*hook_declare)(av_module *m, const char *name, av_hook_kind kind, av_hook_id *out);
 
   /* [main] Register a handler. scope NULL = global (runs for every vhost). Duplicate
-   * (module, hook, scope, fn, user) is AV_E_INVALID_ARG. Removed automatically when m stops. */
+   * (module, hook, scope, fn, user) is AV_E_INVALID_ARG. Removed automatically when m stops.
+   * OWNERSHIP: user stays the module's; it must stay valid until the handler is removed
+   * (hook_remove or stop) and no run is in flight. */
   av_status (*hook_add)(av_module *m, av_hook_id h, av_vhost *scope, int32_t prio,
                         av_hook_fn fn, void *user, av_hook_reg *out);
 
-  /* [main] Remove one registration. A run already in progress may still call it once. */
+  /* [main] Remove one registration. A run already in progress may still call it once.
+   * OWNERSHIP: nothing changes hands. */
   av_status (*hook_remove)(av_module *m, av_hook_reg reg);
 
   /* [any-thread] Run a hook for vhost vh (NULL: global handlers only) on the calling
@@ -100,21 +107,25 @@ struct av_host_api {
    * OWNERSHIP: provider-owned; valid until m stops (providers stop after dependents). */
   const void *(*get_extension)(av_module *m, const char *ext_id);
 
-  /* [any-thread] Run fn(arg) on executor ex. AV_E_BUSY when the target queue is full. */
+  /* [any-thread] Run fn(arg) on executor ex. AV_E_BUSY when the target queue is full.
+   * OWNERSHIP: arg stays the caller's. On AV_OK fn runs once, unless the server is shutting
+   * down and drops the queued work; on an error status it never runs (the caller cleans up). */
   av_status (*post)(av_executor ex, void (*fn)(void *arg), void *arg);
 
-  /* [any-thread] Memory that crosses the boundary (freed by the other side). */
+  /* [any-thread] Memory that crosses the boundary.
+   * OWNERSHIP: a block from mem_alloc belongs to whoever receives it; free it with mem_free. */
   void *(*mem_alloc)(size_t n);
   void (*mem_free)(void *p);
 
   /* [any-thread] Virtual hosts. vhost_find returns NULL for an unknown name (case-insensitive).
-   * vhost_list: *out points to a host-owned array valid for the process lifetime. */
+   * OWNERSHIP: vhosts, vhost_name's text and vhost_list's array (*out) are host-owned and
+   * valid for the process lifetime; name is borrowed for the call. */
   av_vhost *(*vhost_find)(av_str name);
   av_str (*vhost_name)(const av_vhost *vh);
   size_t (*vhost_list)(av_vhost *const **out);
 
   /* [any-thread] The executor the caller runs on (AV_EXEC_MAIN, AV_EXEC_BLOCKING or a
-   * network thread's value). */
+   * network thread's value). OWNERSHIP: a plain value. */
   av_executor (*current_executor)(void);
 };
 
