@@ -1,6 +1,7 @@
 #include "publisher.hpp"
 
 #include <algorithm>
+#include <deque>
 
 namespace rabbit {
 
@@ -11,6 +12,7 @@ constexpr milliseconds kConnectTimeout{3000};
 constexpr milliseconds kConfirmTimeout{5000};
 constexpr milliseconds kBackoffMin{100};
 constexpr milliseconds kBackoffMax{5000};
+constexpr size_t kBatch = 64;  // messages taken from the queue at once
 }  // namespace
 
 Publisher::Publisher(Connection c, std::vector<Exchange> exchanges, LogFn log)
@@ -89,8 +91,8 @@ void Publisher::run(Worker& w, size_t index) {
       reported_down = false;
       backoff = kBackoffMin;
     }
-    auto m = w.queue.pop(milliseconds(200));
-    if (!m) {
+    std::deque<Message> batch;
+    if (w.queue.pop_batch(batch, kBatch, milliseconds(200)) == 0) {
       if (w.queue.closed()) break;
       std::string err;
       if (!w.conn.poll(&err)) {  // idle: notice a broker that went away
@@ -101,29 +103,42 @@ void Publisher::run(Worker& w, size_t index) {
       }
       continue;
     }
+    bool broken = false;
     std::string err;
-    switch (w.conn.publish(m->exchange, m->routing_key, m->body, kConfirmTimeout, &err)) {
-      case AmqpConn::Result::ok:
-        stats_.published.fetch_add(1, std::memory_order_relaxed);
-        break;
-      case AmqpConn::Result::nacked:
+    for (auto& m : batch) {
+      if (broken) {  // the rest of a batch that hit a dead connection
         stats_.failed.fetch_add(1, std::memory_order_relaxed);
-        log_(true, who + ": " + err);
-        break;
-      case AmqpConn::Result::timeout:
-        stats_.timeout.fetch_add(1, std::memory_order_relaxed);
-        log_(true, who + ": " + err);
-        break;
-      case AmqpConn::Result::broken:
-        // Best effort, as MongooseIM: the message is counted as failed, not retried.
-        stats_.failed.fetch_add(1, std::memory_order_relaxed);
-        log_(true, who + ": " + err + "; reconnecting");
-        w.conn.close();
-        stats_.connected.fetch_sub(1, std::memory_order_relaxed);
-        stats_.connections_closed.fetch_add(1, std::memory_order_relaxed);
-        next_attempt = steady_clock::now();
-        reported_down = true;
-        break;
+        continue;
+      }
+      err.clear();
+      switch (w.conn.publish(m.exchange, m.routing_key, m.body, kConfirmTimeout, &err)) {
+        case AmqpConn::Result::ok:
+          stats_.published.fetch_add(1, std::memory_order_relaxed);
+          break;
+        case AmqpConn::Result::nacked:
+          stats_.failed.fetch_add(1, std::memory_order_relaxed);
+          log_(true, who + ": " + err);
+          break;
+        case AmqpConn::Result::timeout:
+          stats_.timeout.fetch_add(1, std::memory_order_relaxed);
+          log_(true, who + ": " + err);
+          break;
+        case AmqpConn::Result::broken:
+          // Best effort, as MongooseIM: counted as failed, not retried.
+          stats_.failed.fetch_add(1, std::memory_order_relaxed);
+          broken = true;
+          break;
+      }
+    }
+    // A broker-side channel or connection close shows up here (publishes do not read).
+    if (!broken && !w.conn.poll(&err)) broken = true;
+    if (broken) {
+      log_(true, who + ": " + err + "; reconnecting");
+      w.conn.close();
+      stats_.connected.fetch_sub(1, std::memory_order_relaxed);
+      stats_.connections_closed.fetch_add(1, std::memory_order_relaxed);
+      next_attempt = steady_clock::now();
+      reported_down = true;
     }
   }
   // Whatever is left could not be sent in time.

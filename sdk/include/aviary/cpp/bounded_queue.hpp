@@ -49,6 +49,21 @@ class BoundedQueue {
     return v;
   }
 
+  // Waits up to `timeout` for at least one item, then moves up to `max` items into `out`
+  // (one lock for a whole batch). Returns how many.
+  template <class Rep, class Period>
+  size_t pop_batch(std::deque<T>& out, size_t max, std::chrono::duration<Rep, Period> timeout) {
+    std::unique_lock<std::mutex> lk(mu_);
+    cv_.wait_for(lk, timeout, [&] { return closed_ || !q_.empty(); });
+    size_t n = 0;
+    while (n < max && !q_.empty()) {
+      out.push_back(std::move(q_.front()));
+      q_.pop_front();
+      ++n;
+    }
+    return n;
+  }
+
   // After close(): pushes fail, pop() drains what is left, then returns nullopt at once.
   void close() {
     {
