@@ -5,6 +5,7 @@
 // memory, or after an asynchronous load. SQL statements of one user run one after the other
 // (a per-user queue), so a load never overtakes an earlier write.
 #include <aviary/aviary.hpp>
+#include <aviary/ext/auth_provider.h>
 #include <aviary/ext/draft/roster.h>
 #include <aviary/ext/draft/roster_lookup.h>
 #include <aviary/ext/router.h>
@@ -77,6 +78,10 @@ struct Effects {
 
 struct Entry {
   bool loaded = false, loading = false;
+  // False when the load found no account for this bare JID. Checked only when an operation
+  // that cares asked for it (want_check: inbound subscription presence) and no session
+  // proves the account. Inbound subscription presence then creates nothing.
+  bool exists = true, want_check = false;
   std::map<std::string, Item> items;
   uint64_t counter = 0;  // stored roster version (store_current_id)
   std::set<std::string> sessions, interested;
@@ -106,7 +111,9 @@ class Core : public std::enable_shared_from_this<Core> {
 
   // --- the cache ---------------------------------------------------------------------
   // Runs op with the user's loaded roster; returns true when it ran before returning.
-  bool with_roster(const std::string& user, Op op) {
+  // check_exists: if the roster must be loaded, also find out whether the account exists
+  // (Entry::exists) before op runs.
+  bool with_roster(const std::string& user, Op op, bool check_exists = false) {
     Effects fx;
     bool sync = false;
     {
@@ -117,6 +124,7 @@ class Core : public std::enable_shared_from_this<Core> {
         sync = true;
         maybe_drop(user);
       } else {
+        e.want_check = e.want_check || check_exists;
         e.waiters.push_back(std::move(op));
         ensure_loading(user, e);
       }
@@ -317,18 +325,55 @@ class Core : public std::enable_shared_from_this<Core> {
                         } catch (...) {
                         }
                       }
-                      if (auto self = weak.lock()) self->loaded(user, std::move(ld->items), ld->counter);
+                      auto self = weak.lock();
+                      if (!self) return;
+                      bool check;
+                      {
+                        std::lock_guard<std::mutex> g(self->mu_);
+                        Entry& e = self->cache_[user];
+                        check = e.want_check && e.sessions.empty();
+                      }
+                      // Not under mu_ here (an SQL completion), so the auth callback may run inline.
+                      if (check)
+                        self->check_account(user, [weak, user, ld](bool exists) {
+                          if (auto s = weak.lock()) s->loaded(user, std::move(ld->items), ld->counter, exists);
+                        });
+                      else
+                        self->loaded(user, std::move(ld->items), ld->counter, true);
                     }});
     enqueue_locked_ok(user, std::move(jobs));
   }
 
-  void loaded(const std::string& user, std::map<std::string, Item> items, uint64_t counter) {
+  // done(exists) once the auth provider answered (exists = true when there is no provider
+  // offering user_exists, or when it fails: then the stanza is handled as before).
+  void check_account(const std::string& user, std::function<void(bool)> done) {
+    auto* auth = static_cast<const av_auth_provider_v1*>(av::host().get_extension(av::self(), AV_EXT_AUTH_PROVIDER));
+    auto [u, s] = split(user);
+    if (!auth || !auth->user_exists || u.empty()) return done(true);
+    auto* cx = new std::function<void(bool)>(std::move(done));
+    av_status st = auth->user_exists(auth->self, av::str(u), av::str(s), [](void* c, av_status st, bool yes) {
+      std::unique_ptr<std::function<void(bool)>> f(static_cast<std::function<void(bool)>*>(c));
+      av::detail::guard<int>("mod_roster user_exists", 0, [&] {
+        if (st != AV_OK) av::log_warning("mod_roster: cannot check whether an account exists; assuming it does");
+        (*f)(st != AV_OK || yes);
+        return 0;
+      });
+    }, cx);
+    if (st != AV_OK) {
+      std::unique_ptr<std::function<void(bool)>> f(cx);
+      (*f)(true);
+    }
+  }
+
+  void loaded(const std::string& user, std::map<std::string, Item> items, uint64_t counter, bool exists) {
     Effects fx;
     {
       std::lock_guard<std::mutex> g(mu_);
       Entry& e = cache_[user];
       e.items = std::move(items);
       e.counter = counter;
+      e.exists = exists || !e.sessions.empty();
+      e.want_check = false;
       e.loaded = true;
       e.loading = false;
       auto waiters = std::move(e.waiters);
@@ -745,6 +790,12 @@ class RosterModule final : public av::Module {
     auto deliver_orig = std::make_shared<bool>(false);
     bool sync = core.with_roster(user, [&core, user, contact, t, from_bare, status, orig, deliver_orig](
                                            Entry& e, Effects& fx, bool sync_now) {
+      if (!e.exists) {
+        // RFC 6121 3.1.3 / 8.5.1: no such account here: nothing stored or delivered; a
+        // subscribe is refused on that JID's behalf.
+        if (auto reply = roster::unknown_user_reply(t)) fx.xml.push_back(roster::presence(roster::ptype_name(*reply), user, contact));
+        return;
+      }
       auto it = e.items.find(contact);
       Item cur;
       cur.jid = contact;
@@ -776,7 +827,7 @@ class RosterModule final : public av::Module {
           }
         }
       }
-    });
+    }, true);
     acc.drop = !(sync && *deliver_orig);
     return acc.drop ? av::stop : av::next;
   }

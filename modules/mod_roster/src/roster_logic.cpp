@@ -131,6 +131,11 @@ Outcome inbound(const State& s, PType t) {
   return done(s, n, false);
 }
 
+std::optional<PType> unknown_user_reply(PType t) {
+  if (t == PType::subscribe) return PType::unsubscribed;
+  return std::nullopt;
+}
+
 bool is_void(const Item& it) {
   return it.hidden && it.st.sub == Sub::none && !it.st.out && !it.st.in && !it.st.approved;
 }

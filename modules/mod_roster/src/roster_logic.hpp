@@ -41,6 +41,11 @@ Outcome outbound(const State& s, PType t);
 // The contact's `t` reaches the user (RFC 6121 A.3).
 Outcome inbound(const State& s, PType t);
 
+// The contact's `t` reaches a local bare JID that has no account (RFC 6121 3.1.3, 8.5.1):
+// nothing is stored or delivered; a subscribe is answered on that JID's behalf with this
+// presence type ("unsubscribed"), the others are ignored (nullopt).
+std::optional<PType> unknown_user_reply(PType t);
+
 // --- Items ------------------------------------------------------------------------------
 struct Item {
   std::string jid;

@@ -303,6 +303,36 @@ class RosterTest(unittest.IsolatedAsyncioTestCase):
         ivan.close()
         judy.close()
 
+    async def test_request_to_jid_without_account(self):
+        """RFC 6121 3.1.3: a subscribe to a local bare JID that has no account is answered with
+        an automatic unsubscribed from that JID; nothing is stored for it."""
+        self.server.register("quinn")
+        quinn = Raw(self.server, "quinn", "r1")
+        quinn.send("<presence to='ghost@localhost' type='subscribe'><status>anyone?</status></presence>")
+        quinn.expect(r"<iq[^>]*type='set'.*jid='ghost@localhost'[^>]*ask='subscribe'")  # pending out
+        refusal = quinn.expect(r"<presence[^>]*type='unsubscribed'")
+        self.assertIn("from='ghost@localhost'", refusal)
+        self.assertIn("to='quinn@localhost'", refusal)
+        # The refusal ends quinn's pending request (RFC 6121 3.2 / A.3.4): pushed without ask.
+        push = quinn.expect(r"<iq[^>]*type='set'.*jid='ghost@localhost'[^>]*subscription='none'")
+        self.assertNotIn("ask=", push)
+        roster = quinn.iq("<query xmlns='jabber:iq:roster'/>")
+        self.assertRegex(roster, r"jid='ghost@localhost' subscription='none'/>")
+        # Other subscription types to it: no answer. Nothing is ever stored for the JID.
+        quinn.send("<presence to='ghost@localhost' type='subscribed'/>")  # a pre-approval for quinn
+        quinn.nothing(r"from='ghost@localhost'", timeout=0.5)
+        self.assertEqual(self.rows("rosterusers", "ghost"), 0)
+        # Once the account exists, a request is stored as usual (offline: ask 'I').
+        self.server.register("ghost")
+        quinn.send("<presence to='ghost@localhost' type='subscribe'/>")
+        quinn.nothing(r"<presence[^>]*type='unsubscribed'", timeout=0.5)
+        for _ in range(40):
+            if self.rows("rosterusers", "ghost") == 1:
+                break
+            time.sleep(0.05)
+        self.assertEqual(self.rows("rosterusers", "ghost"), 1)
+        quinn.close()
+
     async def test_pending_request_delivered_at_login_and_account_removal(self):
         # Heidi is offline when grace asks: the request is stored and delivered at login.
         grace = Raw(self.server, "grace", "r1")

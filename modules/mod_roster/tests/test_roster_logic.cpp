@@ -144,6 +144,19 @@ TEST_CASE("A.3.4 inbound unsubscribed") {
   row(inbound, t, kBoth, kFrom, true);
 }
 
+TEST_CASE("3.1.3 subscription presence to a JID without an account") {
+  // A subscribe is refused on the JID's behalf; nothing else gets an answer.
+  CHECK(unknown_user_reply(PType::subscribe) == PType::unsubscribed);
+  CHECK_FALSE(unknown_user_reply(PType::subscribed));
+  CHECK_FALSE(unknown_user_reply(PType::unsubscribe));
+  CHECK_FALSE(unknown_user_reply(PType::unsubscribed));  // never answer a refusal
+  // The asker, on getting that unsubscribed while its request is pending, ends up with no
+  // subscription and nothing pending (A.3.4), and the stanza reaches it.
+  row(inbound, PType::unsubscribed, kNoneOut, kNone, true);
+  CHECK(presence(ptype_name(*unknown_user_reply(PType::subscribe)), "ghost@localhost", "alice@localhost") ==
+        "<presence type='unsubscribed' from='ghost@localhost' to='alice@localhost'/>");
+}
+
 TEST_CASE("presence types") {
   CHECK(parse_ptype("subscribe") == PType::subscribe);
   CHECK(parse_ptype("unsubscribed") == PType::unsubscribed);
