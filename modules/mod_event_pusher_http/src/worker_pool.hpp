@@ -1,0 +1,69 @@
+// One outgoing_pools.http.<name> pool of mod_event_pusher_http: a bounded queue shared by
+// `workers` threads, each with its own Transport (a CURL easy handle, so its own kept-alive
+// connections). The hook thread only queues; a full queue drops and counts. A request that
+// got any HTTP response counts as sent (MongooseIM ignores the status), one that got none
+// (refused, timed out, TLS failure) as failed; nothing is retried.
+#pragma once
+
+#include "transport.hpp"
+
+#include <aviary/cpp/bounded_queue.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace ephttp {
+
+struct Stats {
+  std::atomic<uint64_t> sent{0}, failed{0}, dropped{0};
+};
+
+class WorkerPool {
+ public:
+  using TransportFactory = std::function<std::unique_ptr<Transport>()>;
+  using LogFn = std::function<void(bool warning, const std::string&)>;
+
+  WorkerPool(PoolConfig cfg, TransportFactory make, LogFn log);
+  ~WorkerPool();  // stop()
+  WorkerPool(const WorkerPool&) = delete;
+  WorkerPool& operator=(const WorkerPool&) = delete;
+
+  // Makes one transport per worker (throws what the factory throws), then starts the threads.
+  void start();
+  // [any-thread, never blocks] false when the queue is full or stopped (counted as dropped).
+  bool submit(PostRequest r);
+  // Sends what is queued for at most `grace`, then aborts requests in flight; what is left is
+  // counted as dropped.
+  void stop(std::chrono::milliseconds grace = std::chrono::milliseconds(2000));
+
+  const Stats& stats() const { return stats_; }
+  size_t queued() const { return queue_.size(); }
+  const PoolConfig& config() const { return cfg_; }
+
+ private:
+  void run(Transport& t);
+
+  PoolConfig cfg_;
+  TransportFactory make_;
+  LogFn log_;
+  Stats stats_;
+  av::BoundedQueue<PostRequest> queue_;
+  std::vector<std::unique_ptr<Transport>> transports_;
+  std::vector<std::thread> threads_;
+  std::atomic<bool> abort_{false};      // in-flight requests give up
+  std::atomic<bool> failing_{false};    // a failure was logged; the next success logs recovery
+  std::atomic<bool> dropping_{false};   // a drop was logged; logged again after the queue drained
+  std::mutex mu_;
+  std::condition_variable done_cv_;
+  int running_ = 0;
+  bool stopped_ = false;
+};
+
+}  // namespace ephttp
