@@ -1,5 +1,5 @@
 // One outgoing_pools.http.<name> pool of mod_event_pusher_http: a bounded queue shared by
-// `workers` threads, each with its own Transport (a CURL easy handle, so its own kept-alive
+// `workers` threads (each push wakes one idle worker), each with its own Transport (a CURL easy handle, so its own kept-alive
 // connections). The hook thread only queues; a full queue drops and counts. A request that
 // got any HTTP response counts as sent (MongooseIM ignores the status), one that got none
 // (refused, timed out, TLS failure) as failed; nothing is retried.
@@ -7,11 +7,10 @@
 
 #include "transport.hpp"
 
-#include <aviary/cpp/bounded_queue.hpp>
-
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -44,26 +43,28 @@ class WorkerPool {
   void stop(std::chrono::milliseconds grace = std::chrono::milliseconds(2000));
 
   const Stats& stats() const { return stats_; }
-  size_t queued() const { return queue_.size(); }
+  size_t queued() const;
   const PoolConfig& config() const { return cfg_; }
 
  private:
+  bool next(PostRequest& out);  // false: stop
   void run(Transport& t);
 
   PoolConfig cfg_;
   TransportFactory make_;
   LogFn log_;
   Stats stats_;
-  av::BoundedQueue<PostRequest> queue_;
   std::vector<std::unique_ptr<Transport>> transports_;
   std::vector<std::thread> threads_;
   std::atomic<bool> abort_{false};      // in-flight requests give up
   std::atomic<bool> failing_{false};    // a failure was logged; the next success logs recovery
   std::atomic<bool> dropping_{false};   // a drop was logged; logged again after the queue drained
-  std::mutex mu_;
-  std::condition_variable done_cv_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;       // a request was queued, or stopping
+  std::condition_variable done_cv_;  // a worker exited
+  std::deque<PostRequest> queue_;
+  bool closed_ = false;
   int running_ = 0;
-  bool stopped_ = false;
 };
 
 }  // namespace ephttp
