@@ -6,6 +6,7 @@ notifications:
   over request_timeout and a MongoosePush that is down are errors that keep the registration,
   and requests flow again once it is back; a burst of notifications all arrive;
 - a registration without device_id is not for this service (skipped, no request);
+- a request in flight at shutdown does not hold the server up;
 - start-up fails with the reason when pool_name names no pool.
 """
 import json
@@ -152,7 +153,34 @@ class _FailingServer(Server):
             raise
 
 
-class StartFailure(unittest.TestCase):
+class Lifecycle(unittest.TestCase):
+    def test_stop_with_a_request_in_flight(self):
+        """A request still running at shutdown is answered (as an error) within the 2 s grace
+        period: the server exits cleanly and promptly (no leak under the sanitizers)."""
+        with HttpSink(delay=8.0) as sink:
+            pools = f"  http:\n    mp:\n      connection: {{host: '{sink.url}', request_timeout: 20000}}\n"
+            modules = ("  mod_event_pusher:\n    push:\n      virtual_pubsub_hosts: ['push.@HOST@']\n"
+                       "  mod_push_service_mongoosepush: {pool_name: mp}\n")
+            server = Server(extra_pools=pools, extra_modules=modules)
+            try:
+                server.register("bob")
+                server.register("dan")
+                c = RawClient(server.plain_port).login("dan")
+                c.send(enable_iq("en", "n", [("device_id", "dd"), ("service", "fcm")]))
+                c.read_until("</iq>", "/>")
+                c.close()
+                end = time.time() + 10
+                while "dan@localhost/" in server.ctl("session", "listSessions").stdout and time.time() < end:
+                    time.sleep(0.05)
+                server.ctl("stanza", "sendMessage", "--from", "bob@localhost", "--to", "dan@localhost",
+                           "--body", "in flight")
+                sink.wait_for(1)
+                self.assertEqual(counter(server.ctl("event_pusher", "mongoosepushStats").stdout, "in_flight"), 1)
+            finally:
+                t0 = time.monotonic()
+                server.stop()  # raises on a non-zero exit or a sanitizer report
+                self.assertLess(time.monotonic() - t0, 6.0)
+
     def test_missing_pool(self):
         with self.assertRaises(RuntimeError) as cm:
             _FailingServer(extra_modules="  mod_push_service_mongoosepush: {pool_name: nope}\n")
