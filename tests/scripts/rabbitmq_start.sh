@@ -34,7 +34,9 @@ env_of() {  # DIR -> exports for the node living there
   export RABBITMQ_CONFIG_FILE="$d/rabbitmq"
   export RABBITMQ_ENABLED_PLUGINS_FILE="$d/enabled_plugins"
   export RABBITMQ_PID_FILE="$d/pid"
-  export RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
+  # No busy-waiting schedulers: on a small shared box the broker's idle spinning would take
+  # the CPU from the server under test and from the load generator.
+  export RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1} +sbwt none +sbwtdcpu none +sbwtdio none"
 }
 
 ctl() { "$BIN/rabbitmqctl" -q -n "$RABBITMQ_NODENAME" "$@"; }

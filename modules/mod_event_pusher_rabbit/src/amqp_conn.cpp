@@ -1,12 +1,20 @@
 #include "amqp_conn.hpp"
 
+#include "amqp_frames.hpp"
+
 #include <amqp.h>
 #include <amqp_framing.h>
 #include <amqp_ssl_socket.h>
 #include <amqp_tcp_socket.h>
 #include <poll.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <sys/time.h>
+
+#include <algorithm>
 
 namespace rabbit {
 
@@ -102,7 +110,9 @@ std::string AmqpConn::open(const Connection& c, std::chrono::milliseconds timeou
     return e;
   }
   confirms_ = c.confirms_enabled;
+  tls_ = c.tls.enabled;
   next_tag_ = 1;
+  settled_ = 0;
   if (confirms_) {
     amqp_confirm_select(conn_, kChannel);
     if (std::string e = rpc_error("confirm.select"); !e.empty()) {
@@ -171,51 +181,127 @@ bool AmqpConn::poll(std::string* err) {
   }
 }
 
-AmqpConn::Result AmqpConn::publish(const std::string& exchange, const std::string& key, const std::string& body,
-                                   std::chrono::milliseconds confirm_timeout, std::string* err) {
-  if (!conn_) return Result::broken;
-  int st = amqp_basic_publish(conn_, kChannel, bytes(exchange), bytes(key), 0, 0, nullptr, bytes(body));
-  if (st != AMQP_STATUS_OK) {
-    if (err) *err = std::string("publish: ") + amqp_error_string2(st);
-    return Result::broken;
+std::string AmqpConn::write_all(const std::string& buf, std::chrono::milliseconds timeout) {
+  const int fd = amqp_get_sockfd(conn_);
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  size_t off = 0;
+  while (off < buf.size()) {
+    ssize_t n = ::send(fd, buf.data() + off, buf.size() - off, MSG_NOSIGNAL);
+    if (n > 0) {
+      off += static_cast<size_t>(n);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) return std::string("publish: ") + std::strerror(errno);
+    // The broker reads slower than we write (TCP flow control): wait for room.
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return "publish: the broker accepted nothing for " + std::to_string(timeout.count()) + " ms";
+    pollfd p{fd, POLLOUT, 0};
+    ::poll(&p, 1, static_cast<int>(left.count()));
   }
-  // Without confirms nothing is read here: the worker polls for a broker-side close between
-  // batches and when idle (a poll per message would cost a syscall each).
-  if (!confirms_) return Result::ok;
-  const uint64_t tag = next_tag_++;
-  const auto deadline = std::chrono::steady_clock::now() + confirm_timeout;
-  for (;;) {
+  return "";
+}
+
+void AmqpConn::await_confirms(uint64_t last, std::chrono::milliseconds timeout, BatchResult& r) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (settled_ < last) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) {
-      if (err) *err = "no publisher confirm within " + std::to_string(confirm_timeout.count()) + " ms";
-      return Result::timeout;
+      r.timeout += last - settled_;
+      r.err = "no publisher confirm within " + std::to_string(timeout.count()) + " ms";
+      settled_ = last;  // given up on; a late ack for them is ignored
+      return;
     }
     timeval tv = to_tv(left);
     amqp_frame_t f;
-    st = amqp_simple_wait_frame_noblock(conn_, &f, &tv);
+    int st = amqp_simple_wait_frame_noblock(conn_, &f, &tv);
     if (st == AMQP_STATUS_TIMEOUT) continue;
     if (st != AMQP_STATUS_OK) {
-      if (err) *err = std::string("waiting for a confirm: ") + amqp_error_string2(st);
-      return Result::broken;
+      r.failed += last - settled_;
+      r.broken = true;
+      r.err = std::string("waiting for confirms: ") + amqp_error_string2(st);
+      return;
     }
     if (f.frame_type != AMQP_FRAME_METHOD) continue;
     const uint32_t id = f.payload.method.id;
+    uint64_t tag = 0;
+    bool multiple = false, nack = false;
     if (id == AMQP_BASIC_ACK_METHOD) {
       auto* a = static_cast<amqp_basic_ack_t*>(f.payload.method.decoded);
-      if (a->delivery_tag >= tag) {
-        amqp_maybe_release_buffers(conn_);
-        return Result::ok;
-      }
+      tag = a->delivery_tag;
+      multiple = a->multiple;
     } else if (id == AMQP_BASIC_NACK_METHOD) {
       auto* n = static_cast<amqp_basic_nack_t*>(f.payload.method.decoded);
-      if (n->delivery_tag >= tag) {
-        if (err) *err = "the broker refused the message (basic.nack)";
-        return Result::nacked;
+      tag = n->delivery_tag;
+      multiple = n->multiple;
+      nack = true;
+    } else {
+      if (!handle_async(id, f.payload.method.decoded, &r.err)) {
+        r.failed += last - settled_;
+        r.broken = true;
+        return;
       }
-    } else if (!handle_async(id, f.payload.method.decoded, err)) {
-      return Result::broken;
+      continue;
     }
+    if (tag <= settled_) continue;  // late answer for tags given up on
+    // Tags are settled in order: `multiple` covers everything up to tag, otherwise the broker
+    // answers one tag (RabbitMQ confirms in order, so the ones before were answered already).
+    const uint64_t count = multiple ? tag - settled_ : 1;
+    (nack ? r.nacked : r.ok) += count;
+    if (nack) r.err = "the broker refused " + std::to_string(count) + " message(s) (basic.nack)";
+    settled_ = multiple ? tag : std::max(settled_ + 1, tag);
+    amqp_maybe_release_buffers(conn_);
   }
+}
+
+BatchResult AmqpConn::publish_batch(const std::deque<Message>& batch, std::chrono::milliseconds confirm_timeout) {
+  BatchResult r;
+  if (!conn_) {
+    r.broken = true;
+    r.failed = batch.size();
+    r.err = "not connected";
+    return r;
+  }
+  if (tls_) {  // rabbitmq-c owns the TLS session: publish through it
+    for (size_t i = 0; i < batch.size(); ++i) {
+      const Message& m = batch[i];
+      int st = amqp_basic_publish(conn_, kChannel, bytes(m.exchange), bytes(m.routing_key), 0, 0, nullptr, bytes(m.body));
+      if (st != AMQP_STATUS_OK) {
+        r.failed += batch.size() - i;
+        r.broken = true;
+        r.err = std::string("publish: ") + amqp_error_string2(st);
+        return r;
+      }
+      ++next_tag_;
+    }
+  } else {
+    out_.clear();
+    const uint32_t frame_max = static_cast<uint32_t>(amqp_get_frame_max(conn_));
+    size_t encoded = 0;
+    for (const Message& m : batch) {
+      if (append_publish(out_, kChannel, frame_max, m.exchange, m.routing_key, m.body)) {
+        ++encoded;
+      } else {
+        ++r.failed;
+        r.err = "exchange or routing key longer than 255 bytes: " + m.routing_key.substr(0, 64);
+      }
+    }
+    if (std::string e = write_all(out_, confirm_timeout); !e.empty()) {
+      r.failed += encoded;
+      r.broken = true;
+      r.err = e;
+      return r;
+    }
+    next_tag_ += encoded;
+  }
+  const uint64_t last = next_tag_ - 1;
+  if (confirms_) {
+    await_confirms(last, confirm_timeout, r);
+  } else {
+    r.ok += last - settled_;  // without confirms a message written is a message published
+    settled_ = last;
+  }
+  return r;
 }
 
 }  // namespace rabbit

@@ -6,11 +6,23 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <string>
 
 struct amqp_connection_state_t_;
 
 namespace rabbit {
+
+struct Message {
+  std::string exchange, routing_key, body;
+};
+
+// What became of one batch of publishes.
+struct BatchResult {
+  size_t ok = 0, nacked = 0, timeout = 0, failed = 0;
+  bool broken = false;  // the connection or channel is gone: reopen it
+  std::string err;
+};
 
 class AmqpConn {
  public:
@@ -28,12 +40,10 @@ class AmqpConn {
   // exchange.declare{name, type, durable} (not passive, not auto-delete, not internal).
   std::string declare(const Exchange& x);
 
-  enum class Result { ok, nacked, timeout, broken };
-  // basic.publish without properties (MongooseIM sets none). With confirms, waits up to
-  // confirm_timeout for the broker's ack. `broken`: the connection or channel is gone (the
-  // caller reopens). *err says why when not ok.
-  Result publish(const std::string& exchange, const std::string& key, const std::string& body,
-                 std::chrono::milliseconds confirm_timeout, std::string* err);
+  // Publishes a batch: over plain TCP the frames of all its messages go out in one write;
+  // over TLS one amqp_basic_publish each. With confirms, waits (up to confirm_timeout) until
+  // the broker acked or nacked them all.
+  BatchResult publish_batch(const std::deque<Message>& batch, std::chrono::milliseconds confirm_timeout);
 
   // Reads what the broker sent unasked (a channel or connection close); false when the
   // connection is no longer usable.
@@ -41,12 +51,19 @@ class AmqpConn {
 
  private:
   std::string rpc_error(const char* what);
+  // Writes all of buf to the socket (waiting for room up to `timeout`); "" or the error.
+  std::string write_all(const std::string& buf, std::chrono::milliseconds timeout);
+  // Reads acks/nacks until every tag up to `last` is settled; counts into r.
+  void await_confirms(uint64_t last, std::chrono::milliseconds timeout, BatchResult& r);
   // Handles one incoming method frame; false when it closed the channel/connection.
   bool handle_async(uint32_t method, void* decoded, std::string* err);
 
   amqp_connection_state_t_* conn_ = nullptr;
   bool confirms_ = false;
+  bool tls_ = false;
   uint64_t next_tag_ = 1;
+  uint64_t settled_ = 0;   // confirms: every tag <= settled_ was acked or nacked
+  std::string out_;        // reused batch buffer
 };
 
 }  // namespace rabbit

@@ -34,7 +34,7 @@ bool Publisher::submit(Message m) {
   Worker* best = nullptr;
   size_t best_len = SIZE_MAX;
   for (auto& w : workers_) {
-    size_t n = w->queue.size();
+    size_t n = w->queue.approx_size();
     if (n < best_len) {
       best = w.get();
       best_len = n;
@@ -103,33 +103,14 @@ void Publisher::run(Worker& w, size_t index) {
       }
       continue;
     }
-    bool broken = false;
-    std::string err;
-    for (auto& m : batch) {
-      if (broken) {  // the rest of a batch that hit a dead connection
-        stats_.failed.fetch_add(1, std::memory_order_relaxed);
-        continue;
-      }
-      err.clear();
-      switch (w.conn.publish(m.exchange, m.routing_key, m.body, kConfirmTimeout, &err)) {
-        case AmqpConn::Result::ok:
-          stats_.published.fetch_add(1, std::memory_order_relaxed);
-          break;
-        case AmqpConn::Result::nacked:
-          stats_.failed.fetch_add(1, std::memory_order_relaxed);
-          log_(true, who + ": " + err);
-          break;
-        case AmqpConn::Result::timeout:
-          stats_.timeout.fetch_add(1, std::memory_order_relaxed);
-          log_(true, who + ": " + err);
-          break;
-        case AmqpConn::Result::broken:
-          // Best effort, as MongooseIM: counted as failed, not retried.
-          stats_.failed.fetch_add(1, std::memory_order_relaxed);
-          broken = true;
-          break;
-      }
-    }
+    BatchResult r = w.conn.publish_batch(batch, kConfirmTimeout);
+    stats_.published.fetch_add(r.ok, std::memory_order_relaxed);
+    // Best effort, as MongooseIM: refused or unsent messages are counted, not retried.
+    stats_.failed.fetch_add(r.nacked + r.failed, std::memory_order_relaxed);
+    stats_.timeout.fetch_add(r.timeout, std::memory_order_relaxed);
+    bool broken = r.broken;
+    std::string err = r.err;
+    if (!broken && !err.empty()) log_(true, who + ": " + err);
     // A broker-side channel or connection close shows up here (publishes do not read).
     if (!broken && !w.conn.poll(&err)) broken = true;
     if (broken) {

@@ -18,10 +18,6 @@
 
 namespace rabbit {
 
-struct Message {
-  std::string exchange, routing_key, body;
-};
-
 struct Stats {
   std::atomic<uint64_t> published{0}, failed{0}, timeout{0}, dropped{0};
   std::atomic<uint64_t> connections_opened{0}, connections_failed{0}, connections_closed{0};

@@ -104,3 +104,22 @@ TEST_CASE("rabbit: JSON payloads byte for byte, metadata merged at the top level
   CHECK(av::mongoose_event_json(p) ==
         R"({"user_id":"alice@localhost/Res1","present":"overwritten","timestamp":123,"session_count":2})");
 }
+
+TEST_CASE("rabbit: the direct JSON writer gives what nlohmann's tree gives, for every kind of text") {
+  const char* bodies[] = {"hello", "", "say \"hi\"", "back\\slash", "tab\there\nnewline", "\x01\x1f ctrl",
+                          "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x90\xa6", "bad \xff\xfe utf8", "cut \xe2\x82", "del \x7f"};
+  for (const char* b : bodies) {
+    av::PushEvent c = chat(AV_PUSH_DIR_RECEIVED);
+    c.body = b;
+    c.to = "Bob@LocalHost/Caf\xc3\xa9";
+    const std::string tree =
+        av::mongoose_event_object(c).dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+    CHECK(av::mongoose_event_json(c) == tree);
+    CHECK(nlohmann::json::accept(av::mongoose_event_json(c)));
+  }
+  av::PushEvent p;
+  p.kind = AV_PUSH_USER_STATUS;
+  p.user_jid = "a\"b@localhost/r";
+  CHECK(av::mongoose_event_json(p) ==
+        av::mongoose_event_object(p).dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
+}

@@ -42,10 +42,50 @@ inline nlohmann::ordered_json mongoose_event_object(const PushEvent& e) {
   return o;
 }
 
+namespace detail {
+// Appends s as a JSON string. Printable ASCII without '"' or '\' (JIDs, most bodies) is
+// copied as it is; anything else goes through nlohmann's serializer (escapes, UTF-8 checks,
+// invalid UTF-8 replaced by U+FFFD), so the output is the same as dumping the whole object.
+inline void append_json_string(std::string& out, std::string_view s) {
+  bool plain = true;
+  for (unsigned char c : s)
+    if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') {
+      plain = false;
+      break;
+    }
+  if (plain) {
+    out.push_back('"');
+    out.append(s);
+    out.push_back('"');
+    return;
+  }
+  out += nlohmann::json(std::string(s)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+}  // namespace detail
+
 // Compact JSON text (no spaces), UTF-8 as it came; invalid UTF-8 in a body is replaced
-// (U+FFFD) rather than making the event unsendable.
+// (U+FFFD) rather than making the event unsendable. Events without metadata (the common
+// case, on the hot path of every message) are written directly, without building a tree.
 inline std::string mongoose_event_json(const PushEvent& e) {
-  return mongoose_event_object(e).dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+  if (!e.metadata.empty())
+    return mongoose_event_object(e).dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+  std::string out;
+  if (e.kind == AV_PUSH_USER_STATUS) {
+    out.reserve(40 + e.user_jid.size());
+    out += "{\"user_id\":";
+    detail::append_json_string(out, lower_jid(e.user_jid));
+    out += e.online ? ",\"present\":true}" : ",\"present\":false}";
+  } else {
+    out.reserve(56 + e.to.size() + e.from.size() + e.body.size());
+    out += "{\"to_user_id\":";
+    detail::append_json_string(out, lower_jid(e.to));
+    out += ",\"from_user_id\":";
+    detail::append_json_string(out, lower_jid(e.from));
+    out += ",\"message\":";
+    detail::append_json_string(out, e.body);
+    out += '}';
+  }
+  return out;
 }
 
 }  // namespace av

@@ -1,0 +1,50 @@
+#!/bin/bash
+# Event pusher benchmark (issue 5): scenario 3 of ../shared/bench (1,000 clients in 500 pairs,
+# closed loop) against aviary without and with the rabbit transport; every message makes a
+# "sent" and a "received" event. A throwaway RabbitMQ runs on loopback, pinned to the load
+# generator's CPU (1), so aviary keeps its one core (0) as in the reference runs; one queue is
+# bound to the chat exchange (x-max-length 100000) so the broker stores what it gets.
+#   tests/bench/event-pusher-bench.sh [BUILD_DIR]     env: DURATION (20) WORKERS (4) OUTDIR
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+BUILD=${1:-$ROOT/build}
+export OUTDIR=${OUTDIR:-/tmp/aviary-bench/results}
+export DURATION=${DURATION:-20}
+WORKERS=${WORKERS:-4}
+MQDIR=/tmp/aviary-bench-rabbitmq
+MQPORT=${MQPORT:-20672}  # below the ephemeral range the load generator's clients use
+SCRIPT=$ROOT/tests/scripts/rabbitmq_start.sh
+
+echo "== baseline: no event pusher"
+SCENARIOS=3 bash "$ROOT/tests/bench/run-aviary.sh" "$BUILD" | grep -E '"scenario"|msg' | tail -2
+
+echo "== with mod_event_pusher + rabbit (chat_msg_exchange, $WORKERS workers)"
+sh "$SCRIPT" "$MQDIR" "$MQPORT"
+trap 'sh "$SCRIPT" stop "$MQDIR" >/dev/null 2>&1 || true' EXIT
+taskset -a -p -c 1 "$(cat "$MQDIR/pid")" >/dev/null
+export EXTRA_POOLS="  rabbit:
+    event_pusher:
+      workers: $WORKERS
+      connection: {host: 127.0.0.1, port: $MQPORT, max_worker_queue_len: 100000}"
+export EXTRA_MODULES="  mod_event_pusher:
+    rabbit:
+      chat_msg_exchange: {}"
+export AFTER="event_pusher rabbitStats"
+# Bind the queue once the server has declared the exchange: a background waiter does it.
+/usr/bin/python3 - "$MQPORT" <<'PY' &
+import sys, time, pika
+port = int(sys.argv[1])
+for _ in range(600):
+    try:
+        ch = pika.BlockingConnection(pika.ConnectionParameters("127.0.0.1", port)).channel()
+        ch.exchange_declare("chat_msg", exchange_type="topic", passive=True)
+        ch.queue_declare("bench", arguments={"x-max-length": 100000})
+        ch.queue_bind("bench", "chat_msg", routing_key="#")
+        print("bench queue bound")
+        break
+    except Exception:
+        time.sleep(0.5)
+PY
+SCENARIOS=3 bash "$ROOT/tests/bench/run-aviary.sh" "$BUILD" | grep -E '"scenario"|msg|rabbitStats' | tail -3
+wait
+sh "$SCRIPT" ctl "$MQDIR" list_queues name messages
