@@ -502,3 +502,42 @@ TEST_CASE("config: a wrong key or value in a module pool names file and line") {
                 "65535, got 'none'");
   CHECK(e[2] == "aviary.yaml:7: outgoing_pools.http.p: missing required key 'connection'");
 }
+
+TEST_CASE("config: the kafka pool's defaults, flush_timeout and properties typed as strings") {
+  aviary::Config c;
+  Errors e = parse(
+      "general: {hosts: [localhost]}\n"
+      "outgoing_pools:\n"
+      "  kafka:\n"
+      "    event_pusher:\n"
+      "      connection:\n"
+      "        flush_timeout: 250\n"
+      "        properties: {linger.ms: 5, enable.idempotence: false, sasl.mechanisms: PLAIN}\n",
+      &c);
+  REQUIRE(e.empty());
+  auto k = nlohmann::json::parse(c.module_pools.at("kafka").at("event_pusher"));
+  CHECK(k["connection"]["bootstrap_servers"] == "localhost:9092");
+  CHECK(k["connection"]["client_id"] == "aviary");
+  CHECK(k["connection"]["max_queue_len"] == 100000);
+  CHECK(k["connection"]["flush_timeout"] == 250);
+  // Unquoted YAML numbers and booleans reach librdkafka as the text it expects.
+  CHECK(k["connection"]["properties"]["linger.ms"] == "5");
+  CHECK(k["connection"]["properties"]["enable.idempotence"] == "false");
+  CHECK(k["connection"]["properties"]["sasl.mechanisms"] == "PLAIN");
+
+  aviary::Config d;
+  REQUIRE(parse("general: {hosts: [localhost]}\noutgoing_pools:\n  kafka:\n    event_pusher: {}\n", &d).empty());
+  CHECK(nlohmann::json::parse(d.module_pools.at("kafka").at("event_pusher"))["connection"]["flush_timeout"] == 5000);
+
+  Errors bad = parse(
+      "general: {hosts: [localhost]}\n"
+      "outgoing_pools:\n"
+      "  kafka:\n"
+      "    event_pusher:\n"
+      "      connection: {flush_timeout: -1, properties: {ssl: {ca: x}}}\n");
+  REQUIRE(bad.size() == 2);
+  CHECK(bad[0] == "aviary.yaml:5: outgoing_pools.kafka.event_pusher.connection.flush_timeout: expected an integer "
+                  "from 0 to 600000, got '-1'");
+  CHECK(bad[1] == "aviary.yaml:5: outgoing_pools.kafka.event_pusher.connection.properties.ssl: expected a string, "
+                  "got a map");
+}

@@ -76,6 +76,8 @@ Spec module_pool_spec(const std::string& type) {
         Spec::map({{"bootstrap_servers", Spec::string().def("localhost:9092")},
                    {"client_id", Spec::string().def("aviary")},
                    {"max_queue_len", Spec::integer(1, 100000000).def("100000")},
+                   // ms a clean stop waits for queued events to be delivered
+                   {"flush_timeout", Spec::integer(0, 600000).def("5000")},
                    // passed to librdkafka as they are (sasl.*, ssl.*, acks, linger.ms...)
                    {"properties", Spec::map_of(Spec::string())}});
   } else {  // http
