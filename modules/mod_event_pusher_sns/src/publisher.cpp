@@ -106,10 +106,14 @@ bool Publisher::next_job(Job& out) {
       return true;
     }
     if (closed_ && waiting_.empty()) return false;
-    if (waiting_.empty())
+    if (waiting_.empty()) {
       cv_.wait(lk);
-    else
-      cv_.wait_until(lk, waiting_.begin()->first);
+    } else {
+      // A copy: wait_until reads the time point again after waking, when another worker may
+      // have taken (and freed) that entry.
+      const Clock::time_point due = waiting_.begin()->first;
+      cv_.wait_until(lk, due);
+    }
   }
 }
 
