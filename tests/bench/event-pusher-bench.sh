@@ -5,6 +5,8 @@
 # generator's CPU (1), so aviary keeps its one core (0) as in the reference runs; one queue is
 # bound to the chat exchange (x-max-length 100000) so the broker stores what it gets.
 #   tests/bench/event-pusher-bench.sh [BUILD_DIR]     env: DURATION (20) WORKERS (4) OUTDIR
+# Then the same with the kafka transport against librdkafka's mock cluster (kafka_mock_tool of
+# the build, pinned to CPU 1).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${1:-$ROOT/build}
@@ -48,3 +50,22 @@ PY
 SCENARIOS=3 bash "$ROOT/tests/bench/run-aviary.sh" "$BUILD" | grep -E '"scenario"|msg|rabbitStats' | tail -3
 wait
 sh "$SCRIPT" ctl "$MQDIR" list_queues name messages
+sh "$SCRIPT" stop "$MQDIR" >/dev/null 2>&1 || true
+trap - EXIT
+
+echo "== with mod_event_pusher + kafka (chat_msg_topic, librdkafka's mock cluster, 4 partitions)"
+TOOL=$BUILD/modules/mod_event_pusher_kafka/tests/kafka_mock_tool
+coproc MOCK { exec taskset -c 1 "$TOOL" chat_msg:4; }
+read -r line <&"${MOCK[0]}"
+BOOT=${line#bootstrap }
+echo "mock cluster at $BOOT"
+export EXTRA_POOLS="  kafka:
+    event_pusher:
+      connection: {bootstrap_servers: '$BOOT', max_queue_len: 1000000}"
+export EXTRA_MODULES="  mod_event_pusher:
+    kafka:
+      chat_msg_topic: chat_msg"
+export AFTER="event_pusher kafkaStats"
+SCENARIOS=3 bash "$ROOT/tests/bench/run-aviary.sh" "$BUILD" | grep -E '"scenario"|msg|kafkaStats' | tail -3
+echo quit >&"${MOCK[1]}"
+wait "$MOCK_PID" 2>/dev/null || true

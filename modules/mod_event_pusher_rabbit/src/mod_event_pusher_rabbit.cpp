@@ -100,7 +100,8 @@ class RabbitTransport final : public av::Module {
 
  private:
   void on_event(const av_push_event& e, const av_push_acc& acc) {
-    if (e.kind != AV_PUSH_USER_STATUS && e.kind != AV_PUSH_CHAT) return;
+    if (!rabbit::exchange_for(x_, e.kind, e.chat_type)) return;  // not for rabbit, or that exchange is off
+    if (pub_->saturated()) return;                                // counted as dropped
     av::PushEvent ev = av::PushEvent::copy(e, acc);
     auto r = rabbit::route(x_, ev);
     if (!r) return;

@@ -34,6 +34,9 @@ class Publisher {
   void start();
   // [any-thread, never blocks] false when every choice was full (counted as dropped).
   bool submit(Message m);
+  // [any-thread] Every queue is full: the caller can count a drop without building the
+  // message (under overload the payload would be thrown away anyway).
+  bool saturated();
   // Publishes what is queued while connected (for at most `grace`), then closes.
   void stop(std::chrono::milliseconds grace = std::chrono::milliseconds(2000));
   const Stats& stats() const { return stats_; }

@@ -69,17 +69,22 @@ Connection parse_pool(const std::string& text) {
   return c;
 }
 
+const Exchange* exchange_for(const Exchanges& x, av_push_event_kind kind, av_push_chat_type type) {
+  const Exchange* ex = nullptr;
+  if (kind == AV_PUSH_USER_STATUS)
+    ex = &x.presence;
+  else if (kind == AV_PUSH_CHAT)
+    ex = type == AV_PUSH_TYPE_GROUPCHAT ? &x.groupchat : &x.chat;
+  return ex && ex->enabled ? ex : nullptr;
+}
+
 std::optional<Route> route(const Exchanges& x, const av::PushEvent& e) {
-  if (e.kind == AV_PUSH_USER_STATUS) {
-    if (!x.presence.enabled) return std::nullopt;
-    return Route{&x.presence, av::lower_jid(av::jid_bare_part(e.user_jid))};
-  }
-  if (e.kind != AV_PUSH_CHAT) return std::nullopt;
-  const Exchange& ex = e.chat_type == AV_PUSH_TYPE_GROUPCHAT ? x.groupchat : x.chat;
-  if (!ex.enabled) return std::nullopt;
+  const Exchange* ex = exchange_for(x, e.kind, e.chat_type);
+  if (!ex) return std::nullopt;
+  if (e.kind == AV_PUSH_USER_STATUS) return Route{ex, av::lower_jid(av::jid_bare_part(e.user_jid))};
   const bool sent = e.direction == AV_PUSH_DIR_SENT;
   const std::string owner = av::lower_jid(av::jid_bare_part(sent ? e.from : e.to));
-  return Route{&ex, owner + "." + (sent ? ex.sent_topic : ex.recv_topic)};
+  return Route{ex, owner + "." + (sent ? ex->sent_topic : ex->recv_topic)};
 }
 
 }  // namespace rabbit

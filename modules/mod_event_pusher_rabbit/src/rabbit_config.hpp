@@ -50,6 +50,9 @@ struct Route {
   std::string routing_key;
 };
 
+// The configured exchange for events of that kind, or nullptr (not for rabbit, or off).
+const Exchange* exchange_for(const Exchanges& x, av_push_event_kind kind, av_push_chat_type type);
+
 // Where an event goes: presence -> presence exchange, key = the user's bare JID; chat sent ->
 // chat exchange, key "<sender bare JID>.<sent_topic>"; received -> "<recipient bare
 // JID>.<recv_topic>"; groupchat likewise. JIDs lowercased. nullopt: not for rabbit (or that
