@@ -82,11 +82,17 @@ modules:
         deadline = time.time() + 20
         while time.time() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError("aviary exited at start-up:\n" + self.log_text())
+                text = self.log_text()
+                self.log.close()
+                raise RuntimeError("aviary exited at start-up:\n" + text)
             if os.path.exists(self.sock) and self._listening():
                 return
             time.sleep(0.05)
-        raise RuntimeError("aviary did not start in 20 s:\n" + self.log_text())
+        text = self.log_text()
+        self.proc.kill()
+        self.proc.wait()
+        self.log.close()
+        raise RuntimeError("aviary did not start in 20 s:\n" + text)
 
     def _listening(self):
         # Every listener: they open one after the other, the TLS ones after loading their
