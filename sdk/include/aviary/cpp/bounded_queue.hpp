@@ -2,7 +2,9 @@
 // Hook handlers push without blocking (a full queue refuses, the caller counts a drop);
 // the transport thread waits for work. Only a push into an empty queue wakes the consumer:
 // a consumer that is busy finds the rest when it comes back, so a burst costs one wake-up
-// (a context switch per event was the largest cost of a transport). Header-only.
+// (a context switch per event was the largest cost of a transport). So it is meant for ONE
+// consumer per queue (a worker and its own queue): with several consumers on one queue, a
+// burst wakes only one of them and the others sleep until their timeout. Header-only.
 #pragma once
 
 #include <atomic>
