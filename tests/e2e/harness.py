@@ -259,20 +259,30 @@ class RabbitMqServer:
     """A throwaway RabbitMQ broker on 127.0.0.1 (tests/scripts/rabbitmq_start.sh), as a
     context manager; .pool is the YAML for outgoing_pools (rabbit.event_pusher), guest/guest."""
 
-    def __init__(self, workers=2, confirms=False, max_queue=1000):
+    def __init__(self, workers=2, confirms=False, max_queue=1000, tls=False):
         here = os.path.dirname(os.path.abspath(__file__))
         self.script = os.path.join(here, "..", "scripts", "rabbitmq_start.sh")
         self.dir = tempfile.mkdtemp(prefix="aviary-rabbitmq-")
         os.rmdir(self.dir)
-        self.port = free_port_run(3)
+        self.port = free_port_run(4)
+        args = [self.dir, str(self.port)]
+        if tls:  # an AMQPS listener on port + 3 with a certificate for "localhost"
+            self.certdir = tempfile.mkdtemp(prefix="aviary-rabbitmq-cert-")
+            self.cert, key = make_cert(self.certdir)
+            args += [self.cert, key]
         try:
-            subprocess.run(["sh", self.script, self.dir, str(self.port)], check=True, timeout=120)
+            subprocess.run(["sh", self.script, *args], check=True, timeout=120)
         except BaseException:
             self.stop()
             raise
-        self.pool = (f"  rabbit:\n    event_pusher:\n      workers: {workers}\n      connection:\n"
-                     f"        {{host: 127.0.0.1, port: {self.port}, confirms_enabled: {str(confirms).lower()},"
-                     f" max_worker_queue_len: {max_queue}}}\n")
+        if tls:
+            # verified: the broker's certificate against itself as CA, host name checked
+            conn = (f"{{host: localhost, port: {self.port + 3}, max_worker_queue_len: {max_queue},"
+                    f" confirms_enabled: {str(confirms).lower()}, tls: {{cacertfile: {self.cert}}}}}")
+        else:
+            conn = (f"{{host: 127.0.0.1, port: {self.port}, confirms_enabled: {str(confirms).lower()},"
+                    f" max_worker_queue_len: {max_queue}}}")
+        self.pool = f"  rabbit:\n    event_pusher:\n      workers: {workers}\n      connection:\n        {conn}\n"
 
     def ctl(self, *args):
         return subprocess.run(["sh", self.script, "ctl", self.dir, *args], capture_output=True, text=True,
@@ -294,6 +304,8 @@ class RabbitMqServer:
         if os.path.exists(self.dir):
             subprocess.run(["sh", self.script, "stop", self.dir], timeout=120)
         shutil.rmtree(self.dir, ignore_errors=True)
+        if getattr(self, "certdir", None):
+            shutil.rmtree(self.certdir, ignore_errors=True)
 
     def __enter__(self):
         return self

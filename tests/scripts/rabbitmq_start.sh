@@ -1,8 +1,10 @@
 #!/bin/sh
 # A throwaway RabbitMQ broker for tests, on 127.0.0.1 only (Debian's rabbitmq-server).
 #
-#   rabbitmq_start.sh DIR PORT     wipe DIR (if it is one of ours), start a node with its AMQP
-#                                  listener on 127.0.0.1:PORT, wait until it serves
+#   rabbitmq_start.sh DIR PORT [CERT KEY]
+#                                  wipe DIR (if it is one of ours), start a node with its AMQP
+#                                  listener on 127.0.0.1:PORT, wait until it serves; with a PEM
+#                                  certificate and key also an AMQPS listener on PORT+3
 #   rabbitmq_start.sh stop DIR     stop the node (DIR and its data are kept)
 #   rabbitmq_start.sh start DIR    start the stopped node in DIR again
 #   rabbitmq_start.sh ctl DIR ARGS...   rabbitmqctl against that node
@@ -83,6 +85,17 @@ case "${1:-}" in
     echo "$port" >"$d/port"
     echo '[].' >"$d/enabled_plugins"
     echo 'loopback_users = none' >"$d/rabbitmq.conf"
+    if [ -n "${3:-}" ]; then
+      cp "$3" "$d/cert.pem"
+      cp "${4:?key}" "$d/key.pem"
+      cat >>"$d/rabbitmq.conf" <<CONF
+listeners.ssl.default = 127.0.0.1:$((port + 3))
+ssl_options.certfile = $d/cert.pem
+ssl_options.keyfile = $d/key.pem
+ssl_options.verify = verify_none
+ssl_options.fail_if_no_peer_cert = false
+CONF
+    fi
     start_node "$d"
     ;;
 esac

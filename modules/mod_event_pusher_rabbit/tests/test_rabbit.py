@@ -8,16 +8,18 @@
 - publisher confirms on;
 - the broker stopped and started again under traffic: no crash, chat keeps flowing between the
   clients, the counters show what failed or dropped, publishing resumes after the restart;
+- AMQPS with the broker's certificate verified (host name included); an untrusted one fails the start;
 - a start that cannot declare its exchange (type clash, broker gone) fails with the reason.
 """
 import json
 import os
 import sys
+import tempfile
 import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import RabbitMqServer, RawClient, Server  # noqa: E402
+from harness import RabbitMqServer, RawClient, Server, make_cert  # noqa: E402
 
 PUSHER = "  mod_event_pusher:\n    rabbit:\n{exchanges}"
 
@@ -151,6 +153,37 @@ class ClientEvents(unittest.TestCase):
                 ch.connection.close()
             finally:
                 server.stop()
+
+
+class Tls(unittest.TestCase):
+    def test_amqps_with_a_verified_certificate(self):
+        with RabbitMqServer(tls=True, workers=1, confirms=True) as mq:
+            server = Server(extra_pools=mq.pool, extra_modules=modules("      chat_msg_exchange: {}\n"))
+            try:
+                ch = mq.channel()  # plain AMQP for the test's own consumer
+                bind(ch, "recv", "chat_msg", "*.chat_msg_recv")
+                server.register("alice")
+                server.register("bob")
+                server.ctl("stanza", "sendMessage", "--from", "alice@localhost", "--to", "bob@localhost",
+                           "--body", "over tls")
+                self.assertEqual(drain(ch, "recv", 1), [("bob@localhost.chat_msg_recv",
+                                                         {"to_user_id": "bob@localhost",
+                                                          "from_user_id": "alice@localhost",
+                                                          "message": "over tls"})])
+                # The workers' connections are AMQPS ones.
+                conns = mq.ctl("list_connections", "ssl", "peer_host")
+                self.assertIn("true", conns, conns)
+                ch.connection.close()
+            finally:
+                server.stop()
+
+    def test_an_untrusted_certificate_fails_the_start(self):
+        with RabbitMqServer(tls=True) as mq:
+            other = make_cert(tempfile.mkdtemp(prefix="aviary-other-ca-"))[0]
+            pool = mq.pool.replace(mq.cert, other)
+            with self.assertRaises(RuntimeError) as cm:
+                Server(extra_pools=pool, extra_modules=modules("      chat_msg_exchange: {}\n"))
+            self.assertIn("cannot declare the exchanges", str(cm.exception))
 
 
 class BrokerOutage(unittest.TestCase):
