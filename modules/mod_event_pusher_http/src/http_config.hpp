@@ -3,6 +3,7 @@
 // mod_event_pusher_http_defaults), as pure code.
 #pragma once
 
+#include <aviary/cpp/curl_post.hpp>
 #include <aviary/cpp/event_pusher.hpp>
 
 #include <optional>
@@ -17,12 +18,6 @@ namespace ephttp {
 inline constexpr const char* kDefaultCallback = "mod_event_pusher_http_defaults";
 inline constexpr const char* kDefaultPool = "http_pool";
 
-struct Tls {
-  bool enabled = false;      // the pool's connection.tls section is present
-  bool verify_peer = true;   // verify_mode: peer (default) | none
-  std::string cacertfile, certfile, keyfile;
-};
-
 // outgoing_pools.http.<name>
 struct PoolConfig {
   std::string name;
@@ -31,7 +26,7 @@ struct PoolConfig {
   long request_timeout_ms = 2000;
   size_t max_queue_len = 10000;
   int workers = 50;
-  Tls tls;
+  av::CurlTls tls;  // enabled: connection.tls is present; verify_peer: verify_mode peer (default) | none
 };
 
 // The pool as av.pools/1 hands it out (JSON, defaults filled). Throws std::runtime_error

@@ -8,16 +8,14 @@
 //   never waits on the network.
 // - aviaryctl event_pusher httpStats: counters (also logged at stop).
 #include <aviary/aviary.hpp>
+#include <aviary/cpp/curl_post.hpp>
 #include <aviary/cpp/event_pusher.hpp>
 #include <aviary/ext/draft/pools.h>
-
-#include <curl/curl.h>
 
 #include <map>
 #include <memory>
 
 #include "http_config.hpp"
-#include "transport.hpp"
 #include "worker_pool.hpp"
 
 namespace {
@@ -35,16 +33,6 @@ const av_option_spec kOptions[] = {
 
 const av_dep kDeps[] = {{"mod_event_pusher", AV_DEP_HARD}, {nullptr, 0}};
 
-// curl_global_init/cleanup pair. curl_global_init is not thread-safe in every libcurl build:
-// it runs here, in the module's start on the main thread, before any worker exists. It is
-// reference counted, so mod_event_pusher_sns doing the same in the same process is fine.
-struct CurlGlobal {
-  bool ok = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
-  ~CurlGlobal() {
-    if (ok) curl_global_cleanup();
-  }
-};
-
 std::string counters(uint64_t sent, uint64_t failed, uint64_t dropped, size_t queued) {
   return "sent " + std::to_string(sent) + ", failed " + std::to_string(failed) + ", dropped " +
          std::to_string(dropped) + ", queued " + std::to_string(queued);
@@ -58,7 +46,7 @@ class HttpTransport final : public av::Module {
   av_status start(av::Context& cx) override {
     std::vector<ephttp::Handler> handlers = ephttp::parse_handlers(cx.option_json("handlers"));
     auto* pools = cx.require<av_ext_pools_v1>(AV_EXT_POOLS);
-    curl_ = std::make_unique<CurlGlobal>();
+    curl_ = std::make_unique<av::CurlGlobal>();
     if (!curl_->ok) throw av::Error(AV_E_INTERNAL, "curl_global_init failed");
 
     for (size_t i = 0; i < handlers.size(); ++i) {
@@ -70,9 +58,10 @@ class HttpTransport final : public av::Module {
           throw av::Error(AV_E_NOT_FOUND, "handlers[" + std::to_string(i) + "] uses the pool '" + h.pool_name +
                                               "', but the config has no outgoing_pools.http." + h.pool_name);
         ephttp::PoolConfig pc = ephttp::parse_pool(h.pool_name, std::string(av::sv(json)));
-        const ephttp::Tls tls = pc.tls;
+        av::CurlPostOptions post;  // the response body is not used
+        post.tls = pc.tls;
         auto pool = std::make_unique<ephttp::WorkerPool>(
-            std::move(pc), [tls] { return std::make_unique<ephttp::CurlTransport>(tls); },
+            std::move(pc), [post] { return std::make_unique<av::CurlPost>(post); },
             [](bool warning, const std::string& m) { warning ? av::log_warning(m) : av::log_info(m); });
         it = pools_.emplace(h.pool_name, std::move(pool)).first;
       }
@@ -127,7 +116,7 @@ class HttpTransport final : public av::Module {
     if (!n) return;
     std::string body = ephttp::prepare_body(*n);
     for (auto& r : routes_)
-      r.pool->submit(ephttp::PostRequest{r.url, {std::string("content-type: ") + ephttp::kContentType}, body});
+      r.pool->submit(av::PostRequest{r.url, {std::string("content-type: ") + ephttp::kContentType}, body});
   }
 
   std::string stats_text() const {
@@ -148,7 +137,7 @@ class HttpTransport final : public av::Module {
     return out;
   }
 
-  std::unique_ptr<CurlGlobal> curl_;
+  std::unique_ptr<av::CurlGlobal> curl_;
   // Destroyed before curl_ (declared after it): the pools join their threads first.
   std::map<std::string, std::unique_ptr<ephttp::WorkerPool>> pools_;
   std::vector<Route> routes_;

@@ -12,7 +12,7 @@ WorkerPool::~WorkerPool() { stop(milliseconds(0)); }
 void WorkerPool::start() {
   for (int i = 0; i < cfg_.workers; ++i) transports_.push_back(make_());
   for (auto& t : transports_) {
-    Transport* tp = t.get();
+    av::PostTransport* tp = t.get();
     {
       std::lock_guard<std::mutex> lk(mu_);
       ++running_;
@@ -27,7 +27,7 @@ void WorkerPool::start() {
   }
 }
 
-bool WorkerPool::submit(PostRequest r) {
+bool WorkerPool::submit(av::PostRequest r) {
   {
     std::lock_guard<std::mutex> lk(mu_);
     if (!closed_ && queue_.size() < cfg_.max_queue_len) {
@@ -68,7 +68,7 @@ void WorkerPool::stop(milliseconds grace) {
   queue_.clear();
 }
 
-bool WorkerPool::next(PostRequest& out) {
+bool WorkerPool::next(av::PostRequest& out) {
   std::unique_lock<std::mutex> lk(mu_);
   cv_.wait(lk, [&] { return abort_ || closed_ || !queue_.empty(); });
   if (abort_ || queue_.empty()) return false;  // aborted, or closed and drained
@@ -78,10 +78,10 @@ bool WorkerPool::next(PostRequest& out) {
   return true;
 }
 
-void WorkerPool::run(Transport& t) {
-  PostRequest r;
+void WorkerPool::run(av::PostTransport& t) {
+  av::PostRequest r;
   while (next(r)) {
-    PostResult res = t.post(r, cfg_.request_timeout_ms, abort_);
+    av::PostResult res = t.post(r, cfg_.request_timeout_ms, abort_);
     if (res.delivered) {
       stats_.sent.fetch_add(1, std::memory_order_relaxed);
       if (failing_.exchange(false)) log_(false, "pool " + cfg_.name + ": requests get through again");

@@ -1,11 +1,13 @@
 // One outgoing_pools.http.<name> pool of mod_event_pusher_http: a bounded queue shared by
-// `workers` threads (each push wakes one idle worker), each with its own Transport (a CURL easy handle, so its own kept-alive
-// connections). The hook thread only queues; a full queue drops and counts. A request that
+// `workers` threads (each push wakes one idle worker), each with its own av::PostTransport
+// (an av::CurlPost: a CURL easy handle, so its own kept-alive connections). The hook thread only queues; a full queue drops and counts. A request that
 // got any HTTP response counts as sent (MongooseIM ignores the status), one that got none
 // (refused, timed out, TLS failure) as failed; nothing is retried.
 #pragma once
 
-#include "transport.hpp"
+#include "http_config.hpp"
+
+#include <aviary/cpp/curl_post.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -26,7 +28,7 @@ struct Stats {
 
 class WorkerPool {
  public:
-  using TransportFactory = std::function<std::unique_ptr<Transport>()>;
+  using TransportFactory = std::function<std::unique_ptr<av::PostTransport>()>;
   using LogFn = std::function<void(bool warning, const std::string&)>;
 
   WorkerPool(PoolConfig cfg, TransportFactory make, LogFn log);
@@ -37,7 +39,7 @@ class WorkerPool {
   // Makes one transport per worker (throws what the factory throws), then starts the threads.
   void start();
   // [any-thread, never blocks] false when the queue is full or stopped (counted as dropped).
-  bool submit(PostRequest r);
+  bool submit(av::PostRequest r);
   // Sends what is queued for at most `grace`, then aborts requests in flight; what is left is
   // counted as dropped.
   void stop(std::chrono::milliseconds grace = std::chrono::milliseconds(2000));
@@ -47,14 +49,14 @@ class WorkerPool {
   const PoolConfig& config() const { return cfg_; }
 
  private:
-  bool next(PostRequest& out);  // false: stop
-  void run(Transport& t);
+  bool next(av::PostRequest& out);  // false: stop
+  void run(av::PostTransport& t);
 
   PoolConfig cfg_;
   TransportFactory make_;
   LogFn log_;
   Stats stats_;
-  std::vector<std::unique_ptr<Transport>> transports_;
+  std::vector<std::unique_ptr<av::PostTransport>> transports_;
   std::vector<std::thread> threads_;
   std::atomic<bool> abort_{false};      // in-flight requests give up
   std::atomic<bool> failing_{false};    // a failure was logged; the next success logs recovery
@@ -62,7 +64,7 @@ class WorkerPool {
   mutable std::mutex mu_;
   std::condition_variable cv_;       // a request was queued, or stopping
   std::condition_variable done_cv_;  // a worker exited
-  std::deque<PostRequest> queue_;
+  std::deque<av::PostRequest> queue_;
   bool closed_ = false;
   int running_ = 0;
 };

@@ -18,13 +18,13 @@ namespace {
 struct Script {
   std::mutex mu;
   std::condition_variable cv;
-  std::deque<PostResult> answers;  // empty: delivered with 200
-  std::vector<PostRequest> seen;
+  std::deque<av::PostResult> answers;  // empty: delivered with 200
+  std::vector<av::PostRequest> seen;
   std::vector<long> timeouts;
   bool hold = false;
   int in_flight = 0;
 
-  PostResult next(const PostRequest& r, long timeout_ms, const std::atomic<bool>& abort) {
+  av::PostResult next(const av::PostRequest& r, long timeout_ms, const std::atomic<bool>& abort) {
     std::unique_lock<std::mutex> lk(mu);
     seen.push_back(r);
     timeouts.push_back(timeout_ms);
@@ -32,9 +32,9 @@ struct Script {
     cv.notify_all();
     while (hold && !abort) cv.wait_for(lk, milliseconds(5));
     --in_flight;
-    if (abort && hold) return PostResult{false, 0, "aborted at shutdown"};
-    if (answers.empty()) return PostResult{true, 200, ""};
-    PostResult a = answers.front();
+    if (abort && hold) return av::PostResult{false, 0, "", "aborted at shutdown"};
+    if (answers.empty()) return av::PostResult{true, 200, "", ""};
+    av::PostResult a = answers.front();
     answers.pop_front();
     return a;
   }
@@ -49,9 +49,9 @@ struct Script {
   }
 };
 
-struct Fake final : Transport {
+struct Fake final : av::PostTransport {
   explicit Fake(Script& s) : s(s) {}
-  PostResult post(const PostRequest& r, long timeout_ms, const std::atomic<bool>& abort) override {
+  av::PostResult post(const av::PostRequest& r, long timeout_ms, const std::atomic<bool>& abort) override {
     return s.next(r, timeout_ms, abort);
   }
   Script& s;
@@ -82,7 +82,7 @@ struct Logs {
   }
 };
 
-PostRequest req(int i) { return PostRequest{"http://127.0.0.1:1/x", {"content-type: a"}, "n=" + std::to_string(i)}; }
+av::PostRequest req(int i) { return av::PostRequest{"http://127.0.0.1:1/x", {"content-type: a"}, "n=" + std::to_string(i)}; }
 
 // A logger that drops the lines (for tests that do not look at them).
 std::function<void(bool, const std::string&)> quiet() {
@@ -99,7 +99,7 @@ bool eventually(const std::function<bool()>& f) {
 
 TEST_CASE("http pool: any response counts as sent, no response as failed, nothing retried") {
   Script s;
-  s.answers = {PostResult{true, 500, ""}, PostResult{false, 0, "Connection refused"}, PostResult{true, 410, ""}};
+  s.answers = {av::PostResult{true, 500, "", ""}, av::PostResult{false, 0, "", "Connection refused"}, av::PostResult{true, 410, "", ""}};
   Logs logs;
   WorkerPool pool(config(1, 100), [&] { return std::make_unique<Fake>(s); }, logs.fn());
   pool.start();
@@ -169,7 +169,7 @@ TEST_CASE("http pool: past the grace period requests in flight are aborted and t
 }
 
 TEST_CASE("http pool: a transport that cannot be made fails start") {
-  WorkerPool pool(config(3, 10), []() -> std::unique_ptr<Transport> { throw std::runtime_error("curl_easy_init failed"); },
+  WorkerPool pool(config(3, 10), []() -> std::unique_ptr<av::PostTransport> { throw std::runtime_error("curl_easy_init failed"); },
                   quiet());
   CHECK_THROWS_WITH(pool.start(), "curl_easy_init failed");
 }

@@ -8,9 +8,8 @@
 //   Query API request), queued; failures are retried with backoff, off the hook thread.
 // - aviaryctl event_pusher snsStats: counters (also logged at stop).
 #include <aviary/aviary.hpp>
+#include <aviary/cpp/curl_post.hpp>
 #include <aviary/cpp/event_pusher.hpp>
-
-#include <curl/curl.h>
 
 #include <memory>
 #include <optional>
@@ -18,7 +17,6 @@
 #include "publisher.hpp"
 #include "sns_config.hpp"
 #include "sns_request.hpp"
-#include "transport.hpp"
 
 namespace {
 
@@ -48,16 +46,6 @@ const av_option_spec kOptions[] = {
     {nullptr, 0, nullptr, 0, 0, nullptr, false, nullptr}};
 
 const av_dep kDeps[] = {{"mod_event_pusher", AV_DEP_HARD}, {nullptr, 0}};
-
-// curl_global_init/cleanup pair. curl_global_init is not thread-safe in every libcurl build:
-// it runs here, in the module's start on the main thread, before any worker exists. It is
-// reference counted, so mod_event_pusher_http doing the same in the same process is fine.
-struct CurlGlobal {
-  bool ok = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
-  ~CurlGlobal() {
-    if (ok) curl_global_cleanup();
-  }
-};
 
 class SnsTransport final : public av::Module {
  public:
@@ -89,10 +77,10 @@ class SnsTransport final : public av::Module {
     sns::validate(s);  // throws with the option's name
     settings_ = s;
 
-    curl_ = std::make_unique<CurlGlobal>();
+    curl_ = std::make_unique<av::CurlGlobal>();
     if (!curl_->ok) throw av::Error(AV_E_INTERNAL, "curl_global_init failed");
     pub_ = std::make_unique<sns::Publisher>(
-        s, [] { return std::make_unique<sns::CurlTransport>(); },
+        s, [] { return std::make_unique<av::CurlPost>(sns::curl_options()); },
         [](bool warning, const std::string& m) { warning ? av::log_warning(m) : av::log_info(m); });
     pub_->start();
 
@@ -147,7 +135,7 @@ class SnsTransport final : public av::Module {
   }
 
   sns::Settings settings_;
-  std::unique_ptr<CurlGlobal> curl_;
+  std::unique_ptr<av::CurlGlobal> curl_;
   std::unique_ptr<sns::Publisher> pub_;  // destroyed before curl_: joins its threads first
   av::HookSet hooks_;
   av::Commands commands_;

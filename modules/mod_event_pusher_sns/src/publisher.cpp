@@ -7,7 +7,7 @@ using namespace std::chrono;
 namespace {
 
 // "HTTP 403: <Code>SignatureDoesNotMatch</Code>..." on one line, short.
-std::string describe(const PostResult& r) {
+std::string describe(const av::PostResult& r) {
   if (!r.delivered) return r.error;
   std::string out = "HTTP " + std::to_string(r.status);
   if (!r.body.empty()) {
@@ -32,7 +32,7 @@ void Publisher::start() {
   for (int i = 0; i < s_.pool_size; ++i) transports_.push_back(make_());
   std::random_device rd;
   for (auto& t : transports_) {
-    Transport* tp = t.get();
+    av::PostTransport* tp = t.get();
     const unsigned seed = rd();
     {
       std::lock_guard<std::mutex> lk(mu_);
@@ -117,11 +117,11 @@ bool Publisher::next_job(Job& out) {
   }
 }
 
-void Publisher::run(Transport& t, unsigned seed) {
+void Publisher::run(av::PostTransport& t, unsigned seed) {
   std::mt19937 rng(seed);
   Job job;
   while (next_job(job)) {
-    HttpRequest req;
+    av::PostRequest req;
     try {
       req = build_(job.pub);
     } catch (const std::exception& e) {  // cannot happen with valid settings; never retried
@@ -129,7 +129,7 @@ void Publisher::run(Transport& t, unsigned seed) {
       log_(true, "cannot build the publish request for " + job.pub.topic_arn + ": " + e.what());
       continue;
     }
-    const PostResult r = t.post(req, s_.request_timeout_ms, abort_);
+    const av::PostResult r = t.post(req, s_.request_timeout_ms, abort_);
     if (r.ok()) {
       stats_.published.fetch_add(1, std::memory_order_relaxed);
       if (failing_.exchange(false)) log_(false, "publishing to SNS works again");

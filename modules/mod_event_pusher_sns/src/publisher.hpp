@@ -1,12 +1,14 @@
 // The SNS publisher of mod_event_pusher_sns: `pool_size` worker threads (MongooseIM's
 // pusher_sns pool, available_worker: any idle worker takes the next job), each with its own
-// Transport, sharing one bounded queue. A failed attempt (no response, or a status other than
-// 2xx) is retried publish_retry_count times, each after backoff_ms(); the waiting job sits in
-// the queue with a due time, so no thread sleeps on it and the hook thread never waits.
+// av::PostTransport (an av::CurlPost made with curl_options()), sharing one bounded queue. A
+// failed attempt (no response, or a status other than 2xx) is retried publish_retry_count
+// times, each after backoff_ms(); the waiting job sits in the queue with a due time, so no
+// thread sleeps on it and the hook thread never waits.
 #pragma once
 
 #include "sns_config.hpp"
-#include "transport.hpp"
+
+#include <aviary/cpp/curl_post.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -23,6 +25,14 @@
 
 namespace sns {
 
+// The workers' libcurl client: the system CAs verify SNS's certificate; the first 1 KiB of an
+// answer is kept (SNS explains errors there, and a failure's log line quotes it).
+inline av::CurlPostOptions curl_options() {
+  av::CurlPostOptions o;
+  o.keep_body = 1024;
+  return o;
+}
+
 struct Stats {
   std::atomic<uint64_t> published{0};  // an attempt got a 2xx
   std::atomic<uint64_t> retried{0};    // attempts that failed and were scheduled again
@@ -33,10 +43,10 @@ struct Stats {
 class Publisher {
  public:
   using Clock = std::chrono::steady_clock;
-  using TransportFactory = std::function<std::unique_ptr<Transport>()>;
+  using TransportFactory = std::function<std::unique_ptr<av::PostTransport>()>;
   using LogFn = std::function<void(bool warning, const std::string&)>;
   // The request of one attempt (signed_publish at the current time, by default).
-  using BuildFn = std::function<HttpRequest(const Publication&)>;
+  using BuildFn = std::function<av::PostRequest(const Publication&)>;
 
   Publisher(Settings s, TransportFactory make, LogFn log, BuildFn build = nullptr);
   ~Publisher();  // stop()
@@ -61,14 +71,14 @@ class Publisher {
     int retry_left;
   };
   bool next_job(Job& out);  // false: stop
-  void run(Transport& t, unsigned seed);
+  void run(av::PostTransport& t, unsigned seed);
 
   Settings s_;
   TransportFactory make_;
   LogFn log_;
   BuildFn build_;
   Stats stats_;
-  std::vector<std::unique_ptr<Transport>> transports_;
+  std::vector<std::unique_ptr<av::PostTransport>> transports_;
   std::vector<std::thread> threads_;
 
   mutable std::mutex mu_;

@@ -102,10 +102,10 @@ int64_t backoff_ms(int retry_count, int retry_left, int base_ms, int r) {
   return max - r;
 }
 
-HttpRequest signed_publish(const Settings& s, const Publication& p, std::string_view amz_date) {
+av::PostRequest signed_publish(const Settings& s, const Publication& p, std::string_view amz_date) {
   Request req = publish_request(s.sns_host, publish_body(p.topic_arn, p.json), amz_date);
   sign_publish(req, s.creds, s.region);
-  HttpRequest out;
+  av::PostRequest out;
   out.url = s.endpoint + "/";
   for (const auto& [name, value] : req.headers) out.headers.push_back(name + ": " + value);
   out.body = std::move(req.body);

@@ -3,6 +3,7 @@
 // plugin mod_event_pusher_sns_defaults), as pure code.
 #pragma once
 
+#include <aviary/cpp/curl_post.hpp>
 #include <aviary/cpp/event_pusher.hpp>
 
 #include <cstdint>
@@ -65,14 +66,9 @@ std::optional<Publication> publication_for(const Settings& s, const av::PushEven
 // [base, 2 base), the third in [3 base, 4 base)...
 int64_t backoff_ms(int retry_count, int retry_left, int base_ms, int r);
 
-struct HttpRequest {
-  std::string url;
-  std::vector<std::string> headers;  // "name: value", Authorization included
-  std::string body;
-};
-
 // One attempt: Action=Publish (MessageStructure=json, with the "default" key), POST to
-// endpoint + "/", with Host = sns_host, signed with SigV4 for service sns at amz_date.
-HttpRequest signed_publish(const Settings& s, const Publication& p, std::string_view amz_date);
+// endpoint + "/", with Host = sns_host, signed with SigV4 for service sns at amz_date. Its
+// headers ("name: value") include Authorization.
+av::PostRequest signed_publish(const Settings& s, const Publication& p, std::string_view amz_date);
 
 }  // namespace sns

@@ -52,7 +52,7 @@ std::string error_of(const std::function<void()>& f) {
   return "(no error)";
 }
 
-std::string header(const sns::HttpRequest& r, const std::string& name) {
+std::string header(const av::PostRequest& r, const std::string& name) {
   for (auto& h : r.headers)
     if (h.rfind(name + ": ", 0) == 0) return h.substr(name.size() + 2);
   return "(absent)";
@@ -165,7 +165,7 @@ TEST_CASE("sns: the signed request of one attempt") {
   s.endpoint = "http://127.0.0.1:4566";
   sns::validate(s);
   sns::Publication p{sns::topic_arn(s.region, s.account_id, "pm"), R"({"from_user_id":"a@b"})"};
-  sns::HttpRequest r = sns::signed_publish(s, p, "20150830T123600Z");
+  av::PostRequest r = sns::signed_publish(s, p, "20150830T123600Z");
   CHECK(r.url == "http://127.0.0.1:4566/");
   REQUIRE(r.headers.size() == 4);
   CHECK(header(r, "host") == "sns.eu-west-1.amazonaws.com");  // the signed Host, not the endpoint's
@@ -192,12 +192,12 @@ struct Attempt {
 struct Script {
   std::mutex mu;
   std::condition_variable cv;
-  std::deque<sns::PostResult> answers;  // empty: 200
+  std::deque<av::PostResult> answers;  // empty: 200
   std::vector<Attempt> attempts;
   bool hold = false;
   int in_flight = 0;
 
-  sns::PostResult next(const sns::HttpRequest& r, const std::atomic<bool>& abort) {
+  av::PostResult next(const av::PostRequest& r, const std::atomic<bool>& abort) {
     std::unique_lock<std::mutex> lk(mu);
     attempts.push_back(Attempt{r.body, steady_clock::now()});
     ++in_flight;
@@ -205,9 +205,9 @@ struct Script {
     while (hold && !abort) cv.wait_for(lk, milliseconds(5));
     --in_flight;
     cv.notify_all();
-    if (abort && hold) return sns::PostResult{false, 0, "", "aborted at shutdown"};
-    if (answers.empty()) return sns::PostResult{true, 200, "<PublishResponse/>", ""};
-    sns::PostResult a = answers.front();
+    if (abort && hold) return av::PostResult{false, 0, "", "aborted at shutdown"};
+    if (answers.empty()) return av::PostResult{true, 200, "<PublishResponse/>", ""};
+    av::PostResult a = answers.front();
     answers.pop_front();
     return a;
   }
@@ -221,16 +221,16 @@ struct Script {
   }
 };
 
-struct Fake final : sns::Transport {
+struct Fake final : av::PostTransport {
   explicit Fake(Script& s) : s(s) {}
-  sns::PostResult post(const sns::HttpRequest& r, long, const std::atomic<bool>& abort) override {
+  av::PostResult post(const av::PostRequest& r, long, const std::atomic<bool>& abort) override {
     return s.next(r, abort);
   }
   Script& s;
 };
 
-sns::PostResult status(long code) { return sns::PostResult{true, code, "<Error><Code>InternalError</Code></Error>", ""}; }
-sns::PostResult refused() { return sns::PostResult{false, 0, "", "Connection refused"}; }
+av::PostResult status(long code) { return av::PostResult{true, code, "<Error><Code>InternalError</Code></Error>", ""}; }
+av::PostResult refused() { return av::PostResult{false, 0, "", "Connection refused"}; }
 
 sns::Settings pub_settings(int pool, int retries, int base_ms, size_t max_queue = 100) {
   sns::Settings s = settings();
@@ -243,7 +243,7 @@ sns::Settings pub_settings(int pool, int retries, int base_ms, size_t max_queue 
 }
 
 // The request body is just the event JSON here: attempts are easy to tell apart.
-sns::HttpRequest plain(const sns::Publication& p) { return sns::HttpRequest{"http://x/", {}, p.json}; }
+av::PostRequest plain(const sns::Publication& p) { return av::PostRequest{"http://x/", {}, p.json}; }
 
 sns::Publication pub(const std::string& json) { return sns::Publication{"arn:aws:sns:r:1:t", json}; }
 
@@ -273,7 +273,7 @@ bool eventually(const std::function<bool()>& f) {
 
 TEST_CASE("sns publisher: 500, 500, 200 is three attempts, spaced by the backoff") {
   Script s;
-  s.answers = {status(500), refused(), sns::PostResult{true, 200, "", ""}};
+  s.answers = {status(500), refused(), av::PostResult{true, 200, "", ""}};
   Logs logs;
   sns::Publisher p(pub_settings(2, 2, 50), [&] { return std::make_unique<Fake>(s); }, logs.fn(), plain);
   p.start();

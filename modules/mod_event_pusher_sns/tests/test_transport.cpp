@@ -1,24 +1,18 @@
-// CurlTransport against a tiny loopback server: the signed request on the wire with Host =
-// sns_host (not the endpoint's), the response body kept (1 KiB at most), no response.
+// av::CurlPost as mod_event_pusher_sns makes it (sns::curl_options()) against a tiny loopback
+// server: the signed request on the wire with Host = sns_host (not the endpoint's), the
+// response body kept (1 KiB at most), no response.
 #include <catch2/catch.hpp>
 
 #include "mini_server.hpp"
 #include "sns_config.hpp"
-#include "transport.hpp"
+#include "publisher.hpp"
+
+#include <aviary/cpp/curl_post.hpp>
 
 using namespace std::chrono;
 
-namespace {
-
-struct CurlInit {
-  CurlInit() { curl_global_init(CURL_GLOBAL_DEFAULT); }
-  ~CurlInit() { curl_global_cleanup(); }
-};
-
-}  // namespace
-
 TEST_CASE("sns transport: the signed publish on the wire, status and body of the answer") {
-  CurlInit init;
+  av::CurlGlobal init;
   testsrv::MiniServer srv;
   const std::string error_xml = "<ErrorResponse><Error><Code>SignatureDoesNotMatch</Code></Error></ErrorResponse>";
   srv.script({"403 " + error_xml, "200 " + std::string(3000, 'y')});
@@ -30,16 +24,16 @@ TEST_CASE("sns transport: the signed publish on the wire, status and body of the
   s.creds = {"AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", ""};
   s.endpoint = "http://127.0.0.1:" + std::to_string(srv.port());
   sns::validate(s);
-  sns::HttpRequest req = sns::signed_publish(
+  av::PostRequest req = sns::signed_publish(
       s, sns::Publication{"arn:aws:sns:eu-west-1:123456789012:pm", R"({"present":true})"}, "20150830T123600Z");
-  sns::CurlTransport t;
+  av::CurlPost t(sns::curl_options());
   std::atomic<bool> abort{false};
-  sns::PostResult a = t.post(req, 2000, abort);
+  av::PostResult a = t.post(req, 2000, abort);
   CHECK(a.delivered);
   CHECK(a.status == 403);
   CHECK_FALSE(a.ok());
   CHECK(a.body == error_xml);
-  sns::PostResult b = t.post(req, 2000, abort);
+  av::PostResult b = t.post(req, 2000, abort);
   CHECK(b.ok());
   CHECK(b.body == std::string(1024, 'y'));  // kept short
 
@@ -59,13 +53,13 @@ TEST_CASE("sns transport: the signed publish on the wire, status and body of the
 }
 
 TEST_CASE("sns transport: no answer within the timeout is no response") {
-  CurlInit init;
+  av::CurlGlobal init;
   testsrv::MiniServer srv;
   srv.script({""});
-  sns::CurlTransport t;
+  av::CurlPost t(sns::curl_options());
   std::atomic<bool> abort{false};
   auto t0 = steady_clock::now();
-  sns::PostResult r = t.post(sns::HttpRequest{"http://127.0.0.1:" + std::to_string(srv.port()) + "/", {}, "x"}, 300, abort);
+  av::PostResult r = t.post(av::PostRequest{"http://127.0.0.1:" + std::to_string(srv.port()) + "/", {}, "x"}, 300, abort);
   CHECK_FALSE(r.delivered);
   CHECK_FALSE(r.ok());
   CHECK_FALSE(r.error.empty());
