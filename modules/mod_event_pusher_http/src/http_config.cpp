@@ -1,6 +1,7 @@
 #include "http_config.hpp"
 
 #include <aviary/cpp/event_pusher_json.hpp>
+#include <aviary/cpp/json_options.hpp>
 #include <aviary/cpp/jid.hpp>
 
 #include <nlohmann/json.hpp>
@@ -13,12 +14,6 @@ using nlohmann::json;
 
 namespace {
 
-json parse(const std::string& text, const std::string& what) {
-  json j = json::parse(text, nullptr, false);
-  if (j.is_discarded()) throw std::runtime_error(what + ": not valid JSON");
-  return j;
-}
-
 // A scalar as text. AV_OPT_ANY values come from YAML untyped, so `path: 2024` arrives as a
 // number; it is still the string "2024" to us.
 std::string text_of(const json& v, const std::string& what) {
@@ -26,16 +21,6 @@ std::string text_of(const json& v, const std::string& what) {
   if (v.is_number_integer() || v.is_number_unsigned() || v.is_number_float()) return v.dump();
   if (v.is_boolean()) return v.get<bool>() ? "true" : "false";
   throw std::runtime_error(what + " must be a string");
-}
-
-template <class T>
-T get_or(const json& o, const char* key, T dflt, const std::string& where) {
-  if (!o.is_object() || !o.contains(key) || o[key].is_null()) return dflt;
-  try {
-    return o[key].get<T>();
-  } catch (const json::exception&) {
-    throw std::runtime_error(where + "." + key + " has the wrong type");
-  }
 }
 
 bool authority_ok(std::string_view a) {
@@ -50,28 +35,28 @@ bool authority_ok(std::string_view a) {
 
 PoolConfig parse_pool(const std::string& name, const std::string& text) {
   const std::string where = "outgoing_pools.http." + name;
-  json j = parse(text, where);
+  json j = av::json_parse(text, where);
   PoolConfig p;
   p.name = name;
-  p.workers = get_or<int>(j, "workers", p.workers, where);
+  p.workers = av::json_get_or<int>(j, "workers", p.workers, where);
   json cn = j.is_object() && j.contains("connection") ? j["connection"] : json::object();
   const std::string cwhere = where + ".connection";
-  p.host = get_or<std::string>(cn, "host", "", cwhere);
-  p.path_prefix = get_or<std::string>(cn, "path_prefix", p.path_prefix, cwhere);
-  p.request_timeout_ms = get_or<long>(cn, "request_timeout", p.request_timeout_ms, cwhere);
-  p.max_queue_len = get_or<size_t>(cn, "max_queue_len", p.max_queue_len, cwhere);
+  p.host = av::json_get_or<std::string>(cn, "host", "", cwhere);
+  p.path_prefix = av::json_get_or<std::string>(cn, "path_prefix", p.path_prefix, cwhere);
+  p.request_timeout_ms = av::json_get_or<long>(cn, "request_timeout", p.request_timeout_ms, cwhere);
+  p.max_queue_len = av::json_get_or<size_t>(cn, "max_queue_len", p.max_queue_len, cwhere);
   if (cn.contains("tls") && cn["tls"].is_object()) {
     const json& t = cn["tls"];
     const std::string twhere = cwhere + ".tls";
     p.tls.enabled = true;
-    const std::string mode = get_or<std::string>(t, "verify_mode", "peer", twhere);
+    const std::string mode = av::json_get_or<std::string>(t, "verify_mode", "peer", twhere);
     if (mode != "peer" && mode != "none")
       throw std::runtime_error(twhere + ".verify_mode must be peer or none, not '" + mode + "'");
     p.tls.verify_peer = mode == "peer";
-    p.tls.cacertfile = get_or<std::string>(t, "cacertfile", "", twhere);
-    p.tls.certfile = get_or<std::string>(t, "certfile", "", twhere);
-    p.tls.keyfile = get_or<std::string>(t, "keyfile", "", twhere);
-    if (!get_or<std::string>(t, "server_name_indication", "", twhere).empty())
+    p.tls.cacertfile = av::json_get_or<std::string>(t, "cacertfile", "", twhere);
+    p.tls.certfile = av::json_get_or<std::string>(t, "certfile", "", twhere);
+    p.tls.keyfile = av::json_get_or<std::string>(t, "keyfile", "", twhere);
+    if (!av::json_get_or<std::string>(t, "server_name_indication", "", twhere).empty())
       throw std::runtime_error(twhere + ".server_name_indication is not supported by mod_event_pusher_http: the "
                                "name in host is the one sent and verified");
   }
@@ -107,7 +92,7 @@ std::string fix_path(std::string_view path) {
 std::vector<Handler> parse_handlers(const std::string& text) {
   std::vector<Handler> out;
   if (text.empty()) return out;
-  json j = parse(text, "handlers");
+  json j = av::json_parse(text, "handlers");
   if (j.is_null()) return out;
   if (!j.is_array()) throw std::runtime_error("handlers must be a list of maps {pool_name, path, callback_module}");
   for (size_t i = 0; i < j.size(); ++i) {

@@ -1,6 +1,7 @@
 #include "kafka_config.hpp"
 
 #include <aviary/cpp/event_pusher_json.hpp>
+#include <aviary/cpp/json_options.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -11,22 +12,6 @@ namespace kafka {
 using nlohmann::json;
 
 namespace {
-
-json parse(const std::string& text) {
-  json j = json::parse(text, nullptr, false);
-  if (j.is_discarded()) throw std::runtime_error("not valid JSON");
-  return j;
-}
-
-template <class T>
-T get_or(const json& o, const char* key, T dflt) {
-  if (!o.is_object() || !o.contains(key) || o[key].is_null()) return dflt;
-  try {
-    return o[key].get<T>();
-  } catch (const json::exception&) {
-    throw std::runtime_error(std::string("'") + key + "' has the wrong type");
-  }
-}
 
 // A property value as librdkafka wants it (text); the host hands strings, but a number or a
 // boolean is accepted as its YAML spelling.
@@ -55,12 +40,12 @@ std::string check_topic_name(const std::string& name) {
 
 Settings parse_pool(const std::string& text) {
   Settings s;
-  json j = parse(text);
+  json j = av::json_parse(text);
   json cn = j.is_object() && j.contains("connection") && j["connection"].is_object() ? j["connection"] : json::object();
-  s.bootstrap_servers = get_or<std::string>(cn, "bootstrap_servers", s.bootstrap_servers);
-  s.client_id = get_or<std::string>(cn, "client_id", s.client_id);
-  s.max_queue_len = get_or<int64_t>(cn, "max_queue_len", s.max_queue_len);
-  s.flush_timeout_ms = get_or<int64_t>(cn, "flush_timeout", s.flush_timeout_ms);
+  s.bootstrap_servers = av::json_get_or<std::string>(cn, "bootstrap_servers", s.bootstrap_servers);
+  s.client_id = av::json_get_or<std::string>(cn, "client_id", s.client_id);
+  s.max_queue_len = av::json_get_or<int64_t>(cn, "max_queue_len", s.max_queue_len);
+  s.flush_timeout_ms = av::json_get_or<int64_t>(cn, "flush_timeout", s.flush_timeout_ms);
   if (cn.contains("properties") && !cn["properties"].is_null()) {
     const json& p = cn["properties"];
     if (!p.is_object()) throw std::runtime_error("'properties' must be a map of librdkafka properties");

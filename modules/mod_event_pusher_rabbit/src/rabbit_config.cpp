@@ -1,6 +1,7 @@
 #include "rabbit_config.hpp"
 
 #include <aviary/cpp/event_pusher_json.hpp>
+#include <aviary/cpp/json_options.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -10,60 +11,40 @@ namespace rabbit {
 
 using nlohmann::json;
 
-namespace {
-
-template <class T>
-T get_or(const json& o, const char* key, T dflt) {
-  if (!o.is_object() || !o.contains(key) || o[key].is_null()) return dflt;
-  try {
-    return o[key].get<T>();
-  } catch (const json::exception&) {
-    throw std::runtime_error(std::string("'") + key + "' has the wrong type");
-  }
-}
-
-json parse(const std::string& text) {
-  json j = json::parse(text, nullptr, false);
-  if (j.is_discarded()) throw std::runtime_error("not valid JSON");
-  return j;
-}
-
-}  // namespace
-
 Exchange parse_exchange(const std::string& text, const std::string& default_name) {
   Exchange x;
   if (text.empty()) return x;
-  json j = parse(text);
+  json j = av::json_parse(text);
   x.enabled = true;
-  x.name = get_or<std::string>(j, "name", default_name);
-  x.type = get_or<std::string>(j, "type", "topic");
-  x.durable = get_or<bool>(j, "durable", false);
-  x.sent_topic = get_or<std::string>(j, "sent_topic", default_name + "_sent");
-  x.recv_topic = get_or<std::string>(j, "recv_topic", default_name + "_recv");
+  x.name = av::json_get_or<std::string>(j, "name", default_name);
+  x.type = av::json_get_or<std::string>(j, "type", "topic");
+  x.durable = av::json_get_or<bool>(j, "durable", false);
+  x.sent_topic = av::json_get_or<std::string>(j, "sent_topic", default_name + "_sent");
+  x.recv_topic = av::json_get_or<std::string>(j, "recv_topic", default_name + "_recv");
   if (x.name.empty()) throw std::runtime_error("'name' must not be empty");
   return x;
 }
 
 Connection parse_pool(const std::string& text) {
   Connection c;
-  json j = parse(text);
-  c.workers = get_or<int>(j, "workers", c.workers);
+  json j = av::json_parse(text);
+  c.workers = av::json_get_or<int>(j, "workers", c.workers);
   json cn = j.is_object() && j.contains("connection") ? j["connection"] : json::object();
-  c.host = get_or<std::string>(cn, "host", c.host);
-  c.port = get_or<int>(cn, "port", c.port);
-  c.username = get_or<std::string>(cn, "username", c.username);
-  c.password = get_or<std::string>(cn, "password", c.password);
-  c.virtual_host = get_or<std::string>(cn, "virtual_host", c.virtual_host);
-  c.confirms_enabled = get_or<bool>(cn, "confirms_enabled", c.confirms_enabled);
-  c.max_worker_queue_len = get_or<size_t>(cn, "max_worker_queue_len", c.max_worker_queue_len);
+  c.host = av::json_get_or<std::string>(cn, "host", c.host);
+  c.port = av::json_get_or<int>(cn, "port", c.port);
+  c.username = av::json_get_or<std::string>(cn, "username", c.username);
+  c.password = av::json_get_or<std::string>(cn, "password", c.password);
+  c.virtual_host = av::json_get_or<std::string>(cn, "virtual_host", c.virtual_host);
+  c.confirms_enabled = av::json_get_or<bool>(cn, "confirms_enabled", c.confirms_enabled);
+  c.max_worker_queue_len = av::json_get_or<size_t>(cn, "max_worker_queue_len", c.max_worker_queue_len);
   if (cn.contains("tls") && cn["tls"].is_object()) {
     const json& t = cn["tls"];
     c.tls.enabled = true;
-    c.tls.verify_peer = get_or<std::string>(t, "verify_mode", "peer") != "none";
-    c.tls.cacertfile = get_or<std::string>(t, "cacertfile", "");
-    c.tls.certfile = get_or<std::string>(t, "certfile", "");
-    c.tls.keyfile = get_or<std::string>(t, "keyfile", "");
-    c.tls.server_name_indication = get_or<std::string>(t, "server_name_indication", "");
+    c.tls.verify_peer = av::json_get_or<std::string>(t, "verify_mode", "peer") != "none";
+    c.tls.cacertfile = av::json_get_or<std::string>(t, "cacertfile", "");
+    c.tls.certfile = av::json_get_or<std::string>(t, "certfile", "");
+    c.tls.keyfile = av::json_get_or<std::string>(t, "keyfile", "");
+    c.tls.server_name_indication = av::json_get_or<std::string>(t, "server_name_indication", "");
   }
   if (c.workers < 1) throw std::runtime_error("'workers' must be at least 1");
   return c;

@@ -1,5 +1,7 @@
 #include "mongoosepush.hpp"
 
+#include <aviary/cpp/json_options.hpp>
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -13,16 +15,6 @@ using nlohmann::json;
 using ojson = nlohmann::ordered_json;
 
 namespace {
-
-template <class T>
-T get_or(const json& o, const char* key, T dflt) {
-  if (!o.is_object() || !o.contains(key) || o[key].is_null()) return dflt;
-  try {
-    return o[key].get<T>();
-  } catch (const json::exception&) {
-    throw std::runtime_error(std::string("'") + key + "' has the wrong type");
-  }
-}
 
 bool parse_int(const std::string& s, long long* out) {
   if (s.empty() || s.size() > 19) return false;
@@ -43,9 +35,9 @@ Pool parse_pool(const std::string& text) {
   json j = json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_object()) throw std::runtime_error("the pool settings are not a JSON object");
   Pool p;
-  p.workers = get_or<int>(j, "workers", p.workers);
+  p.workers = av::json_get_or<int>(j, "workers", p.workers);
   json cn = j.contains("connection") ? j["connection"] : json::object();
-  std::string host = get_or<std::string>(cn, "host", "");
+  std::string host = av::json_get_or<std::string>(cn, "host", "");
   if (host.empty()) throw std::runtime_error("connection.host is required");
   const bool has_tls = cn.contains("tls") && cn["tls"].is_object();
   if (host.find("://") == std::string::npos) host = (has_tls ? "https://" : "http://") + host;
@@ -55,17 +47,17 @@ Pool parse_pool(const std::string& text) {
   if (host.size() == scheme.size() + 3) throw std::runtime_error("connection.host has no host name");
   while (!host.empty() && host.back() == '/') host.pop_back();
   p.base = host;
-  p.path_prefix = get_or<std::string>(cn, "path_prefix", p.path_prefix);
-  p.request_timeout_ms = get_or<int64_t>(cn, "request_timeout", p.request_timeout_ms);
-  p.max_queue_len = get_or<size_t>(cn, "max_queue_len", p.max_queue_len);
+  p.path_prefix = av::json_get_or<std::string>(cn, "path_prefix", p.path_prefix);
+  p.request_timeout_ms = av::json_get_or<int64_t>(cn, "request_timeout", p.request_timeout_ms);
+  p.max_queue_len = av::json_get_or<size_t>(cn, "max_queue_len", p.max_queue_len);
   if (has_tls) {
     const json& t = cn["tls"];
     p.tls.enabled = true;
-    p.tls.verify_peer = get_or<std::string>(t, "verify_mode", "peer") != "none";
-    p.tls.cacertfile = get_or<std::string>(t, "cacertfile", "");
-    p.tls.certfile = get_or<std::string>(t, "certfile", "");
-    p.tls.keyfile = get_or<std::string>(t, "keyfile", "");
-    p.tls.server_name_indication = get_or<std::string>(t, "server_name_indication", "");
+    p.tls.verify_peer = av::json_get_or<std::string>(t, "verify_mode", "peer") != "none";
+    p.tls.cacertfile = av::json_get_or<std::string>(t, "cacertfile", "");
+    p.tls.certfile = av::json_get_or<std::string>(t, "certfile", "");
+    p.tls.keyfile = av::json_get_or<std::string>(t, "keyfile", "");
+    p.tls.server_name_indication = av::json_get_or<std::string>(t, "server_name_indication", "");
   }
   if (p.workers < 1) throw std::runtime_error("'workers' must be at least 1");
   if (p.request_timeout_ms < 1) throw std::runtime_error("connection.request_timeout must be at least 1");
