@@ -4,6 +4,7 @@ Used by the tests/e2e/test_*.py scripts (run with /usr/bin/python3 by ctest). Pa
 the environment ctest sets: AVIARY_BIN, AVIARYCTL_BIN, AVIARY_MODULE_PATH.
 """
 import os
+import re
 import shutil
 import signal
 import socket
@@ -379,3 +380,47 @@ class RawClient:
             self.s.close()
         except OSError:
             pass
+
+
+# Reading whole stanzas from a RawClient (for IQ round trips in module tests).
+
+def attr_is(xml, name, value):
+    head = xml[:xml.index(">") + 1] if ">" in xml else xml
+    return re.search(rf"""\s{name}=(['"]){re.escape(value)}\1""", head) is not None
+
+
+def next_stanza(c, timeout=10):
+    """The next top-level stanza on a logged-in RawClient (as text)."""
+    end = time.time() + timeout
+    while True:
+        text = c.buf.decode(errors="replace")
+        m = re.search(r"<(iq|message|presence)\b", text)
+        if m:
+            gt = text.find(">", m.start())
+            stop = -1
+            if gt > 0 and text[gt - 1] == "/":
+                stop = gt + 1
+            elif gt > 0:
+                close = text.find(f"</{m.group(1)}>", gt)
+                if close >= 0:
+                    stop = close + len(m.group(1)) + 3
+            if stop > 0:
+                c.buf = text[stop:].encode()
+                return text[m.start():stop]
+        c.s.settimeout(max(0.01, end - time.time()))
+        try:
+            chunk = c.s.recv(65536)
+        except socket.timeout:
+            raise AssertionError(f"timeout waiting for a stanza; got {c.buf[-500:]!r}")
+        if not chunk:
+            raise AssertionError(f"connection closed; got {c.buf[-500:]!r}")
+        c.buf += chunk
+
+
+def wait_iq(c, id_, timeout=10):
+    """Reads stanzas until the IQ with that id; others are kept in c.others."""
+    while True:
+        s = next_stanza(c, timeout)
+        if s.startswith("<iq") and attr_is(s, "id", id_):
+            return s
+        c.__dict__.setdefault("others", []).append(s)

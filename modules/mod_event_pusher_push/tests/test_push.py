@@ -27,7 +27,7 @@ import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from harness import PgServer, RawClient, Server, want_pg  # noqa: E402
+from harness import PgServer, RawClient, Server, attr_is, next_stanza, wait_iq, want_pg  # noqa: E402
 from http_sink import HttpSink  # noqa: E402
 
 MariaDbServer = getattr(harness, "MariaDbServer", None)
@@ -37,46 +37,6 @@ NS_PUSH = "urn:xmpp:push:0"
 NS_XDATA = "jabber:x:data"
 NS_PUBSUB = "http://jabber.org/protocol/pubsub"
 PUBLISH_OPTIONS = "http://jabber.org/protocol/pubsub#publish-options"
-
-
-def attr_is(xml, name, value):
-    head = xml[:xml.index(">") + 1] if ">" in xml else xml
-    return re.search(rf"""\s{name}=(['"]){re.escape(value)}\1""", head) is not None
-
-
-def next_stanza(c, timeout=10):
-    """The next top-level stanza on a logged-in RawClient (as text)."""
-    end = time.time() + timeout
-    while True:
-        text = c.buf.decode(errors="replace")
-        m = re.search(r"<(iq|message|presence)\b", text)
-        if m:
-            gt = text.find(">", m.start())
-            stop = -1
-            if gt > 0 and text[gt - 1] == "/":
-                stop = gt + 1
-            elif gt > 0:
-                close = text.find(f"</{m.group(1)}>", gt)
-                if close >= 0:
-                    stop = close + len(m.group(1)) + 3
-            if stop > 0:
-                c.buf = text[stop:].encode()
-                return text[m.start():stop]
-        c.s.settimeout(max(0.01, end - time.time()))
-        try:
-            chunk = c.s.recv(65536)
-        except socket.timeout:
-            raise AssertionError(f"timeout waiting for a stanza; got {c.buf[-500:]!r}")
-        if not chunk:
-            raise AssertionError(f"connection closed; got {c.buf[-500:]!r}")
-        c.buf += chunk
-
-
-def wait_iq(c, id_, timeout=10):
-    while True:
-        s = next_stanza(c, timeout)
-        if s.startswith("<iq") and attr_is(s, "id", id_):
-            return s
 
 
 def form(fields, form_type=PUBLISH_OPTIONS, type_="submit"):

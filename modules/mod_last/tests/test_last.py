@@ -6,13 +6,12 @@ the status of the last unavailable presence, unknown users, account removal; who
 the bare JID and to a full JID; without mod_roster only the user themself."""
 import os
 import re
-import socket
 import subprocess
 import time
 import unittest
 
 import harness
-from harness import PgServer, RawClient, Server, want_pg
+from harness import PgServer, RawClient, Server, attr_is, next_stanza, wait_iq, want_pg
 
 # MySQL/MariaDB runs (ctest *_mysql) when the harness offers them.
 MariaDbServer = getattr(harness, "MariaDbServer", None)
@@ -20,48 +19,6 @@ want_mysql = getattr(harness, "want_mysql", lambda: False)
 # mod_disco is another module: the disco check runs when it is built next to this one.
 DISCO = any(os.path.exists(os.path.join(d, "mod_disco.so")) for d in harness.MODULE_PATH.split(":") if d)
 DISCO_MOD = "  mod_disco: {}\n" if DISCO else ""
-
-def attr_is(xml, name, value):
-    head = xml[:xml.index(">") + 1] if ">" in xml else xml
-    return re.search(rf"""\s{name}=(['"]){re.escape(value)}\1""", head) is not None
-
-
-def next_stanza(c, timeout=10):
-    """The next top-level stanza on a logged-in RawClient (as text)."""
-    end = time.time() + timeout
-    while True:
-        text = c.buf.decode(errors="replace")
-        m = re.search(r"<(iq|message|presence)\b", text)
-        if m:
-            gt = text.find(">", m.start())
-            stop = -1
-            if gt > 0 and text[gt - 1] == "/":
-                stop = gt + 1
-            elif gt > 0:
-                close = text.find(f"</{m.group(1)}>", gt)
-                if close >= 0:
-                    stop = close + len(m.group(1)) + 3
-            if stop > 0:
-                c.buf = text[stop:].encode()
-                return text[m.start():stop]
-        c.s.settimeout(max(0.01, end - time.time()))
-        try:
-            chunk = c.s.recv(65536)
-        except socket.timeout:
-            raise AssertionError(f"timeout waiting for a stanza; got {c.buf[-500:]!r}")
-        if not chunk:
-            raise AssertionError(f"connection closed; got {c.buf[-500:]!r}")
-        c.buf += chunk
-
-
-def wait_iq(c, id_, timeout=10):
-    """Reads stanzas until the IQ with that id; others are kept in c.others."""
-    while True:
-        s = next_stanza(c, timeout)
-        if s.startswith("<iq") and attr_is(s, "id", id_):
-            return s
-        c.__dict__.setdefault("others", []).append(s)
-
 
 def wait_stanza(c, pred, timeout=10):
     """Reads stanzas until one matching pred (others are kept in c.others)."""
