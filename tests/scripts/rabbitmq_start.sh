@@ -65,6 +65,11 @@ stop_node() {
   # the node's pid file names the Erlang VM; make sure it is gone
   if [ -f "$d/pid" ]; then kill "$(cat "$d/pid")" 2>/dev/null || true; fi
   epmd -port "$ERL_EPMD_PORT" -kill >/dev/null 2>&1 || true
+  # epmd refuses -kill while it still lists a node (one that died uncleanly): end the daemon
+  # listening on our epmd port by its pid, so that no test leaves one behind.
+  for pid in $(ss -ltnpH "sport = :$ERL_EPMD_PORT" 2>/dev/null | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u); do
+    kill "$pid" 2>/dev/null || true
+  done
 }
 
 case "${1:-}" in
