@@ -18,6 +18,7 @@
 // - aviaryctl event_pusher pushStats: counters.
 #include <aviary/aviary.hpp>
 #include <aviary/cpp/event_pusher.hpp>
+#include <aviary/cpp/event_pusher_json.hpp>  // av::lower_jid
 #include <aviary/ext/auth_provider.h>
 #include <aviary/ext/draft/disco.h>
 #include <aviary/ext/draft/push.h>
@@ -56,13 +57,6 @@ uint64_t now_ms() {
   return static_cast<uint64_t>(
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
           .count());
-}
-
-std::string lower(std::string_view s) {
-  std::string r(s);
-  for (auto& c : r)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return r;
 }
 
 // A JID as the module keys it (localpart and domain lowercased, resource kept).
@@ -361,7 +355,7 @@ void on_event(const CorePtr& core, const av_push_event& e) {
   if (body.empty() || !e.vhost) return;  // MongooseIM: no notification without a body
   const std::string to(av::sv(e.to));
   Notification n;
-  n.owner = lower(av::jid_bare_part(to));
+  n.owner = av::lower_jid(av::jid_bare_part(to));
   if (av::jid_local_part(n.owner).empty()) return;  // not a user
   n.domain = std::string(av::jid_domain_part(n.owner));
   n.vhost = e.vhost;
@@ -416,7 +410,8 @@ av::Next on_iq_response(const CorePtr& core, const av_stanza_params& p, av_iq_ac
     if (it == core->pending.end()) return av::next;
     // The answer must come from the service asked (its bare JID: a user account answers
     // for its resources).
-    if (lower(av::jid_bare_part(av::sv(p.from))) != lower(av::jid_bare_part(it->second.pubsub))) return av::next;
+    if (av::lower_jid(av::jid_bare_part(av::sv(p.from))) != av::lower_jid(av::jid_bare_part(it->second.pubsub)))
+      return av::next;
     pend = std::move(it->second);
     core->pending.erase(it);
   }
@@ -602,7 +597,7 @@ class PushTransport final : public av::Module {
                [core](const av_stanza_params& p, av_iq_acc& acc) { return on_iq_response(core, p, acc); });
     hooks_.add(av::hooks::account_removed, AV_PRIO_NORMAL, [core](const av_session_params& p) { removed(core, p); });
     hooks_.add(av::hooks::account_registered, AV_PRIO_NORMAL, [core](const av_session_params& p) {
-      core->cache.invalidate(lower(std::string(av::sv(p.user)) + "@" + std::string(av::sv(p.server))));
+      core->cache.invalidate(av::lower_jid(std::string(av::sv(p.user)) + "@" + std::string(av::sv(p.server))));
     });
     hooks_.add(av::hooks::session_opened, AV_PRIO_NORMAL, [core](const av_session_params& p) {
       std::lock_guard<std::mutex> lk(core->mu);
@@ -633,7 +628,7 @@ class PushTransport final : public av::Module {
 
  private:
   static void removed(const CorePtr& core, const av_session_params& p) {
-    const std::string owner = lower(std::string(av::sv(p.user)) + "@" + std::string(av::sv(p.server)));
+    const std::string owner = av::lower_jid(std::string(av::sv(p.user)) + "@" + std::string(av::sv(p.server)));
     forget_session_services(*core, owner, {}, std::nullopt);
     core->cache.invalidate(owner);
     av_status st = core->db.query(kDeleteUserSql, {owner}, AV_EXEC_IO_ANY, [core, owner](av_status st, const av::SqlResult& r) {

@@ -20,13 +20,6 @@ Parsed bad(std::string text) {
   return p;
 }
 
-std::string lower(std::string_view s) {
-  std::string r(s);
-  for (auto& c : r)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return r;
-}
-
 }  // namespace
 
 std::optional<KeyValues> parse_publish_options(const FormInput& form) {
@@ -81,7 +74,7 @@ KeyValues summary_fields(int64_t message_count, std::string_view sender, std::st
 }
 
 std::string sender_id(bool groupchat, std::string_view from) {
-  return groupchat ? av::lower_jid(from) : lower(av::jid_bare_part(from));
+  return groupchat ? av::lower_jid(from) : av::lower_jid(av::jid_bare_part(from));
 }
 
 std::string data_form_xml(std::string_view form_type, const KeyValues& fields) {
@@ -131,9 +124,9 @@ bool valid_pattern(std::string_view pattern) {
 
 bool is_virtual_pubsub_host(const std::vector<std::string>& patterns, std::string_view recipient_domain,
                             std::string_view pubsub_domain) {
-  const std::string want = lower(pubsub_domain);
+  const std::string want = av::lower_jid(pubsub_domain);
   for (const auto& p : patterns)
-    if (lower(expand_pattern(p, recipient_domain)) == want) return true;
+    if (av::lower_jid(expand_pattern(p, recipient_domain)) == want) return true;
   return false;
 }
 
