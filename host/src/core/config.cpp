@@ -56,11 +56,12 @@ Spec client_tls_spec() {
 // outgoing_pools.<type>.<tag> for the pools modules open themselves (av.pools/1), shaped like
 // mongooseim.toml's; the defaults are MongooseIM's.
 Spec module_pool_spec(const std::string& type) {
-  Spec common = Spec::map({{"scope", Spec::enumeration({"global", "host_type"}).def("global")},
-                           {"strategy", Spec::enumeration({"best_worker", "random_worker", "next_worker",
-                                                           "available_worker", "next_available_worker"})
-                                            .def("best_worker")}});
+  // scope: accepted as in mongooseim.toml; both values mean one pool for the whole server here.
+  Spec common = Spec::map({{"scope", Spec::enumeration({"global", "host_type"}).def("global")}});
   if (type == "rabbit") {
+    // Only the strategy the rabbit transport implements (events go to the shortest queue);
+    // MongooseIM's others are refused rather than silently ignored.
+    common.fields["strategy"] = Spec::enumeration({"best_worker"}).def("best_worker");
     common.fields["workers"] = Spec::integer(1, 1000).def("10");
     common.fields["connection"] = Spec::map({{"host", Spec::string().def("localhost")},
                                              {"port", Spec::integer(1, 65535).def("5672")},
