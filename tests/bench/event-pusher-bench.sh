@@ -5,6 +5,8 @@
 # generator's CPU (1), so aviary keeps its one core (0) as in the reference runs; one queue is
 # bound to the chat exchange (x-max-length 100000) so the broker stores what it gets.
 #   tests/bench/event-pusher-bench.sh [BUILD_DIR]     env: DURATION (20) WORKERS (4) OUTDIR
+#                                  RUNS ("baseline rabbit kafka"; also "pusher": mod_event_pusher
+#                                  alone, events made and handed to no transport)
 # Then the same with the kafka transport against librdkafka's mock cluster (kafka_mock_tool of
 # the build, pinned to CPU 1).
 set -euo pipefail
@@ -17,13 +19,25 @@ MQDIR=/tmp/aviary-bench-rabbitmq
 MQPORT=${MQPORT:-20672}  # below the ephemeral range the load generator's clients use
 SCRIPT=$ROOT/tests/scripts/rabbitmq_start.sh
 
+RUNS=${RUNS:-baseline rabbit kafka}
+wants() { case " $RUNS " in *" $1 "*) return 0 ;; esac; return 1; }
+
+if wants baseline; then
 echo "== baseline: no event pusher"
 SCENARIOS=3 bash "$ROOT/tests/bench/run-aviary.sh" "$BUILD" | grep -E '"scenario"|msg' | tail -2
+fi
 
+if wants pusher; then
+echo "== mod_event_pusher without a transport"
+EXTRA_MODULES="  mod_event_pusher: {}" SCENARIOS=3 bash "$ROOT/tests/bench/run-aviary.sh" "$BUILD" | grep -E '"scenario"|msg' | tail -2
+fi
+
+if wants rabbit; then
 echo "== with mod_event_pusher + rabbit (chat_msg_exchange, $WORKERS workers)"
 sh "$SCRIPT" "$MQDIR" "$MQPORT"
 trap 'sh "$SCRIPT" stop "$MQDIR" >/dev/null 2>&1 || true' EXIT
 taskset -a -p -c 1 "$(cat "$MQDIR/pid")" >/dev/null
+[ -n "${BROKER_IDLE:-}" ] && chrt -a -i -p 0 "$(cat "$MQDIR/pid")"
 export EXTRA_POOLS="  rabbit:
     event_pusher:
       workers: $WORKERS
@@ -52,7 +66,9 @@ wait
 sh "$SCRIPT" ctl "$MQDIR" list_queues name messages
 sh "$SCRIPT" stop "$MQDIR" >/dev/null 2>&1 || true
 trap - EXIT
+fi
 
+if wants kafka; then
 echo "== with mod_event_pusher + kafka (chat_msg_topic, librdkafka's mock cluster, 4 partitions)"
 TOOL=$BUILD/modules/mod_event_pusher_kafka/tests/kafka_mock_tool
 coproc MOCK { exec taskset -c 1 "$TOOL" chat_msg:4; }
@@ -69,3 +85,4 @@ export AFTER="event_pusher kafkaStats"
 SCENARIOS=3 bash "$ROOT/tests/bench/run-aviary.sh" "$BUILD" | grep -E '"scenario"|msg|kafkaStats' | tail -3
 echo quit >&"${MOCK[1]}"
 wait "$MOCK_PID" 2>/dev/null || true
+fi

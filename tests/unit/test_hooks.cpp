@@ -468,3 +468,27 @@ TEST_CASE_METHOD(Fixture, "remove_owner from inside a handler finishes the curre
   CHECK(t.calls == std::vector<std::string>{"stopper", "later"});  // from the run's snapshot
   CHECK(reg.handler_count(id) == 0);
 }
+
+TEST_CASE_METHOD(Fixture, "C++ handlers may take the run's context: the vhost the hook runs for") {
+  CppHost cpp(reg, m1);
+  av_hook_id n;
+  REQUIRE(reg.declare("test/notify-ctx", AV_HOOK_KIND_NOTIFY, &n) == AV_OK);
+  av::HookSet hooks;
+  av_vhost* fold_seen = nullptr;
+  av_vhost* notify_seen = nullptr;
+  hooks.add_named<P, A>("test/fold", 0, [&](const av_hook_ctx& cx, const P& p, A& a) {
+    fold_seen = cx.vhost;
+    a.sum += p.n;
+    return av::next;
+  });
+  hooks.add_named<P, void>("test/notify-ctx", 0, [&](const av_hook_ctx& cx, const P&) { notify_seen = cx.vhost; });
+  P p{4};
+  A a;
+  REQUIRE(reg.run(id, vhosts.at(1), &p, &a, nullptr, 0) == AV_OK);
+  CHECK(fold_seen == vhosts.at(1));
+  CHECK(a.sum == 4);
+  REQUIRE(reg.run(n, vhosts.at(0), &p, nullptr, nullptr, 0) == AV_OK);
+  CHECK(notify_seen == vhosts.at(0));
+  REQUIRE(reg.run(n, nullptr, &p, nullptr, nullptr, 0) == AV_OK);  // a global run: no vhost
+  CHECK(notify_seen == nullptr);
+}

@@ -3,19 +3,15 @@
 #pragma once
 
 #include "rabbit_config.hpp"
+#include "record_queue.hpp"
 
 #include <chrono>
 #include <cstdint>
-#include <deque>
 #include <string>
 
 struct amqp_connection_state_t_;
 
 namespace rabbit {
-
-struct Message {
-  std::string exchange, routing_key, body;
-};
 
 // What became of one batch of publishes.
 struct BatchResult {
@@ -40,10 +36,10 @@ class AmqpConn {
   // exchange.declare{name, type, durable} (not passive, not auto-delete, not internal).
   std::string declare(const Exchange& x);
 
-  // Publishes a batch: over plain TCP the frames of all its messages go out in one write;
-  // over TLS one amqp_basic_publish each. With confirms, waits (up to confirm_timeout) until
-  // the broker acked or nacked them all.
-  BatchResult publish_batch(const std::deque<Message>& batch, std::chrono::milliseconds confirm_timeout);
+  // Publishes a chunk of records (record.hpp): over plain TCP the frames of all of them go
+  // out in one write; over TLS one amqp_basic_publish each. With confirms, waits (up to
+  // confirm_timeout) until the broker acked or nacked them all.
+  BatchResult publish_batch(const Chunk& batch, std::chrono::milliseconds confirm_timeout);
 
   // Reads what the broker sent unasked (a channel or connection close); false when the
   // connection is no longer usable.

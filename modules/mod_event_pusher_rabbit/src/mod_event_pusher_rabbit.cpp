@@ -10,9 +10,11 @@
 #include <aviary/cpp/event_pusher_json.hpp>
 #include <aviary/ext/draft/pools.h>
 
+#include <atomic>
 #include <memory>
 
 #include "publisher.hpp"
+#include "record.hpp"
 #include "rabbit_config.hpp"
 
 namespace {
@@ -99,13 +101,26 @@ class RabbitTransport final : public av::Module {
   }
 
  private:
+  // The routing key and the JSON are written straight into the chosen worker's queue: no
+  // copy of the event and no allocation per event (this runs for every message routed).
   void on_event(const av_push_event& e, const av_push_acc& acc) {
-    if (!rabbit::exchange_for(x_, e.kind, e.chat_type)) return;  // not for rabbit, or that exchange is off
-    if (pub_->saturated()) return;                                // counted as dropped
-    av::PushEvent ev = av::PushEvent::copy(e, acc);
-    auto r = rabbit::route(x_, ev);
-    if (!r) return;
-    pub_->submit(rabbit::Message{r->exchange->name, std::move(r->routing_key), av::mongoose_event_json(ev)});
+    const rabbit::Exchange* ex = rabbit::exchange_for(x_, e.kind, e.chat_type);
+    if (!ex) return;  // not for rabbit, or that exchange is off
+    const av::PushEventView v = av::PushEventView::of(e);
+    const bool meta = av::push_has_meta(acc);
+    auto r = pub_->submit([&](std::string& out) {
+      return rabbit::append_record(
+          out, ex->name, [&](std::string& o) { rabbit::append_routing_key(o, *ex, v); },
+          [&](std::string& o) {
+            if (meta)
+              o += av::mongoose_event_json(av::PushEvent::copy(e, acc));  // merged metadata: rare
+            else
+              av::append_mongoose_event_json(o, v);
+          });
+    });
+    if (r == rabbit::RecordQueue::Push::refused && !warned_long_key_.exchange(true))
+      av::log_warning("an event was not published: its routing key (a bare JID and a topic) is longer than "
+                      "AMQP's 255 bytes; such events are counted as failed");
   }
 
   std::string stats_text() const {
@@ -119,6 +134,7 @@ class RabbitTransport final : public av::Module {
   }
 
   rabbit::Exchanges x_;
+  std::atomic<bool> warned_long_key_{false};
   std::unique_ptr<rabbit::Publisher> pub_;
   av::HookSet hooks_;
   av::Commands commands_;

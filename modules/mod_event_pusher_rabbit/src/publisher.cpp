@@ -1,7 +1,6 @@
 #include "publisher.hpp"
 
 #include <algorithm>
-#include <deque>
 
 namespace rabbit {
 
@@ -12,7 +11,7 @@ constexpr milliseconds kConnectTimeout{3000};
 constexpr milliseconds kConfirmTimeout{5000};
 constexpr milliseconds kBackoffMin{100};
 constexpr milliseconds kBackoffMax{5000};
-constexpr size_t kBatch = 64;  // messages taken from the queue at once
+constexpr size_t kBatch = 64;  // fewer queued than this: linger for more
 constexpr milliseconds kLinger{2};
 }  // namespace
 
@@ -30,28 +29,17 @@ void Publisher::start() {
   }
 }
 
-bool Publisher::submit(Message m) {
-  // best_worker: the shortest queue; on a tie the first.
-  Worker* best = nullptr;
-  size_t best_len = SIZE_MAX;
-  for (auto& w : workers_) {
-    size_t n = w->queue.approx_size();
+Publisher::Worker* Publisher::shortest() {
+  Worker* best = workers_.front().get();
+  size_t best_len = best->queue.approx_size();
+  for (size_t i = 1; i < workers_.size() && best_len > 0; ++i) {
+    const size_t n = workers_[i]->queue.approx_size();
     if (n < best_len) {
-      best = w.get();
+      best = workers_[i].get();
       best_len = n;
     }
   }
-  if (best && best->queue.try_push(std::move(m))) return true;
-  stats_.dropped.fetch_add(1, std::memory_order_relaxed);
-  return false;
-}
-
-bool Publisher::saturated() {
-  if (cfg_.max_worker_queue_len == 0) return false;
-  for (auto& w : workers_)
-    if (w->queue.approx_size() < cfg_.max_worker_queue_len) return false;
-  stats_.dropped.fetch_add(1, std::memory_order_relaxed);
-  return true;
+  return best;
 }
 
 size_t Publisher::queued() const {
@@ -72,6 +60,7 @@ void Publisher::run(Worker& w, size_t index) {
   milliseconds backoff = kBackoffMin;
   auto next_attempt = steady_clock::now();
   bool reported_down = false;
+  Chunk batch;  // its buffer is reused
   const std::string who = "worker " + std::to_string(index);
   for (;;) {
     if (!w.conn.is_open()) {
@@ -100,15 +89,13 @@ void Publisher::run(Worker& w, size_t index) {
       reported_down = false;
       backoff = kBackoffMin;
     }
-    std::deque<Message> batch;
-    size_t got = w.queue.pop_batch(batch, kBatch, milliseconds(200));
-    if (got > 0 && got < kBatch) {
+    if (w.queue.wait(milliseconds(200)) && w.queue.approx_size() < kBatch && !stopping_) {
       // Linger: a worker that keeps up would otherwise be woken for every event (a context
       // switch each, which on a busy core costs more than the publish). Waiting a moment lets
       // a batch gather: at most kLinger more latency, at most 1/kLinger wake-ups a second.
       std::this_thread::sleep_for(kLinger);
-      got += w.queue.pop_batch(batch, kBatch - got, milliseconds(0));
     }
+    const size_t got = w.queue.take(batch);
     if (got == 0) {
       if (w.queue.closed()) break;
       std::string err;
@@ -140,7 +127,7 @@ void Publisher::run(Worker& w, size_t index) {
     }
   }
   // Whatever is left could not be sent in time.
-  while (auto m = w.queue.pop(milliseconds(0))) stats_.dropped.fetch_add(1, std::memory_order_relaxed);
+  while (size_t n = w.queue.take(batch)) stats_.dropped.fetch_add(n, std::memory_order_relaxed);
   if (w.conn.is_open()) {
     w.conn.close();
     stats_.connected.fetch_sub(1, std::memory_order_relaxed);

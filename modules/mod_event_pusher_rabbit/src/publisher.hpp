@@ -7,8 +7,6 @@
 
 #include "amqp_conn.hpp"
 
-#include <aviary/cpp/bounded_queue.hpp>
-
 #include <atomic>
 #include <functional>
 #include <memory>
@@ -32,11 +30,17 @@ class Publisher {
   Publisher(Connection c, std::vector<Exchange> exchanges, LogFn log);
   ~Publisher();  // stop()
   void start();
-  // [any-thread, never blocks] false when every choice was full (counted as dropped).
-  bool submit(Message m);
-  // [any-thread] Every queue is full: the caller can count a drop without building the
-  // message (under overload the payload would be thrown away anyway).
-  bool saturated();
+  // [any-thread, never blocks] Queues one record on the worker with the shortest queue:
+  // append(std::string&) writes it (record.hpp) and returns false to refuse it. A full
+  // queue counts a drop, a refused record a failure.
+  template <class Append>
+  RecordQueue::Push submit(Append&& append) {
+    Worker* w = shortest();
+    const RecordQueue::Push r = w->queue.try_append(std::forward<Append>(append));
+    if (r != RecordQueue::Push::ok)
+      (r == RecordQueue::Push::full ? stats_.dropped : stats_.failed).fetch_add(1, std::memory_order_relaxed);
+    return r;
+  }
   // Publishes what is queued while connected (for at most `grace`), then closes.
   void stop(std::chrono::milliseconds grace = std::chrono::milliseconds(2000));
   const Stats& stats() const { return stats_; }
@@ -44,12 +48,13 @@ class Publisher {
 
  private:
   struct Worker {
-    av::BoundedQueue<Message> queue;
+    RecordQueue queue;
     AmqpConn conn;
     std::thread thread;
     explicit Worker(size_t cap) : queue(cap) {}
   };
   void run(Worker& w, size_t index);
+  Worker* shortest();  // best_worker: the shortest queue; on a tie the first
 
   Connection cfg_;
   std::vector<Exchange> exchanges_;

@@ -59,13 +59,20 @@ const Exchange* exchange_for(const Exchanges& x, av_push_event_kind kind, av_pus
   return ex && ex->enabled ? ex : nullptr;
 }
 
+void append_routing_key(std::string& out, const Exchange& ex, const av::PushEventView& e) {
+  if (e.kind == AV_PUSH_USER_STATUS) return av::append_lower_jid(out, av::jid_bare_part(e.user_jid));
+  const bool sent = e.direction == AV_PUSH_DIR_SENT;
+  av::append_lower_jid(out, av::jid_bare_part(sent ? e.from : e.to));
+  out.push_back('.');
+  out.append(sent ? ex.sent_topic : ex.recv_topic);
+}
+
 std::optional<Route> route(const Exchanges& x, const av::PushEvent& e) {
   const Exchange* ex = exchange_for(x, e.kind, e.chat_type);
   if (!ex) return std::nullopt;
-  if (e.kind == AV_PUSH_USER_STATUS) return Route{ex, av::lower_jid(av::jid_bare_part(e.user_jid))};
-  const bool sent = e.direction == AV_PUSH_DIR_SENT;
-  const std::string owner = av::lower_jid(av::jid_bare_part(sent ? e.from : e.to));
-  return Route{ex, owner + "." + (sent ? ex->sent_topic : ex->recv_topic)};
+  Route r{ex, {}};
+  append_routing_key(r.routing_key, *ex, av::PushEventView::of(e));
+  return r;
 }
 
 }  // namespace rabbit

@@ -58,5 +58,7 @@ const Exchange* exchange_for(const Exchanges& x, av_push_event_kind kind, av_pus
 // JID>.<recv_topic>"; groupchat likewise. JIDs lowercased. nullopt: not for rabbit (or that
 // exchange is not configured).
 std::optional<Route> route(const Exchanges& x, const av::PushEvent& e);
+// The same routing key, appended to out (the hot path: no allocation); ex = exchange_for(e).
+void append_routing_key(std::string& out, const Exchange& ex, const av::PushEventView& e);
 
 }  // namespace rabbit

@@ -123,3 +123,18 @@ TEST_CASE("rabbit: the direct JSON writer gives what nlohmann's tree gives, for 
   CHECK(av::mongoose_event_json(p) ==
         av::mongoose_event_object(p).dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
 }
+
+TEST_CASE("rabbit: routing key and JSON appended to a buffer in use change only what they add") {
+  Exchanges x;
+  x.chat = parse_exchange("{}", "chat_msg");
+  const av::PushEvent c = chat(AV_PUSH_DIR_SENT);
+  std::string out = "KEEP:";
+  append_routing_key(out, x.chat, av::PushEventView::of(c));
+  CHECK(out == "KEEP:alice@localhost.chat_msg_sent");
+  out = "KEEP:";
+  av::append_mongoose_event_json(out, av::PushEventView::of(c));
+  CHECK(out == "KEEP:" + av::mongoose_event_json(c));
+  CHECK(av::lower_jid("A@B/") == "a@b/");
+  CHECK(av::lower_jid("HOST") == "host");
+  CHECK(av::lower_jid("U@H/R/S") == "u@h/R/S");
+}

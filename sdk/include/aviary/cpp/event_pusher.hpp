@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -59,5 +60,26 @@ struct PushEvent {
     return p;
   }
 };
+
+// The fields the payload formats read, as views: of an av_push_event during the handler
+// call (formatting without copying the event first), or of a queued PushEvent.
+struct PushEventView {
+  av_push_event_kind kind = AV_PUSH_USER_STATUS;
+  std::string_view user_jid;
+  bool online = false;
+  av_push_chat_type chat_type = AV_PUSH_TYPE_CHAT;
+  av_push_direction direction = AV_PUSH_DIR_SENT;
+  std::string_view from, to, body;
+
+  static PushEventView of(const av_push_event& e) {
+    return {e.kind, sv(e.user_jid), e.online, e.chat_type, e.direction, sv(e.from), sv(e.to), sv(e.body)};
+  }
+  static PushEventView of(const PushEvent& e) {
+    return {e.kind, e.user_jid, e.online, e.chat_type, e.direction, e.from, e.to, e.body};
+  }
+};
+
+// Whether a handler added metadata to this event (the formats then merge it in).
+inline bool push_has_meta(const av_push_acc& acc) { return acc.meta_count && acc.meta_count(&acc) > 0; }
 
 }  // namespace av

@@ -16,11 +16,19 @@
 
 namespace av {
 
-// jid:to_lower: localpart and domain lowercased, resource as it is.
+// jid:to_lower: localpart and domain lowercased, resource as it is; appended to out.
+inline void append_lower_jid(std::string& out, std::string_view jid) {
+  const std::string_view bare = jid_bare_part(jid);
+  const size_t from = out.size();
+  out.append(bare);
+  for (size_t i = from; i < out.size(); ++i)
+    if (out[i] >= 'A' && out[i] <= 'Z') out[i] = static_cast<char>(out[i] - 'A' + 'a');
+  if (bare.size() < jid.size()) out.append(jid.substr(bare.size()));  // "/resource"
+}
+
 inline std::string lower_jid(std::string_view jid) {
-  const std::string_view res = jid_resource_part(jid);
-  std::string out = detail::jid_lower(jid_bare_part(jid));
-  if (jid.find('/') != std::string_view::npos) out.append("/").append(res);
+  std::string out;
+  append_lower_jid(out, jid);
   return out;
 }
 
@@ -43,17 +51,18 @@ inline nlohmann::ordered_json mongoose_event_object(const PushEvent& e) {
 }
 
 namespace detail {
-// Appends s as a JSON string. Printable ASCII without '"' or '\' (JIDs, most bodies) is
-// copied as it is; anything else goes through nlohmann's serializer (escapes, UTF-8 checks,
-// invalid UTF-8 replaced by U+FFFD), so the output is the same as dumping the whole object.
-inline void append_json_string(std::string& out, std::string_view s) {
-  bool plain = true;
+// Printable ASCII without '"' or '\': written into JSON as it is.
+inline bool json_plain(std::string_view s) {
   for (unsigned char c : s)
-    if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') {
-      plain = false;
-      break;
-    }
-  if (plain) {
+    if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') return false;
+  return true;
+}
+
+// Appends s as a JSON string. Plain text (JIDs, most bodies) is copied as it is; anything
+// else goes through nlohmann's serializer (escapes, UTF-8 checks, invalid UTF-8 replaced by
+// U+FFFD), so the output is the same as dumping the whole object.
+inline void append_json_string(std::string& out, std::string_view s) {
+  if (json_plain(s)) {
     out.push_back('"');
     out.append(s);
     out.push_back('"');
@@ -61,30 +70,43 @@ inline void append_json_string(std::string& out, std::string_view s) {
   }
   out += nlohmann::json(std::string(s)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
+
+// Appends jid:to_lower(jid) as a JSON string (lowercasing keeps plain text plain).
+inline void append_json_lower_jid(std::string& out, std::string_view jid) {
+  if (!json_plain(jid)) return append_json_string(out, lower_jid(jid));
+  out.push_back('"');
+  append_lower_jid(out, jid);
+  out.push_back('"');
+}
 }  // namespace detail
 
-// Compact JSON text (no spaces), UTF-8 as it came; invalid UTF-8 in a body is replaced
-// (U+FFFD) rather than making the event unsendable. Events without metadata (the common
-// case, on the hot path of every message) are written directly, without building a tree.
-inline std::string mongoose_event_json(const PushEvent& e) {
-  if (!e.metadata.empty())
-    return mongoose_event_object(e).dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
-  std::string out;
+// Appends the compact JSON text of an event without metadata (no spaces, UTF-8 as it came;
+// invalid UTF-8 in a body is replaced by U+FFFD rather than making the event unsendable).
+// Written directly, without building a tree or copying the event: this runs for every
+// message on the routing thread.
+inline void append_mongoose_event_json(std::string& out, const PushEventView& e) {
   if (e.kind == AV_PUSH_USER_STATUS) {
-    out.reserve(40 + e.user_jid.size());
     out += "{\"user_id\":";
-    detail::append_json_string(out, lower_jid(e.user_jid));
+    detail::append_json_lower_jid(out, e.user_jid);
     out += e.online ? ",\"present\":true}" : ",\"present\":false}";
   } else {
-    out.reserve(56 + e.to.size() + e.from.size() + e.body.size());
     out += "{\"to_user_id\":";
-    detail::append_json_string(out, lower_jid(e.to));
+    detail::append_json_lower_jid(out, e.to);
     out += ",\"from_user_id\":";
-    detail::append_json_string(out, lower_jid(e.from));
+    detail::append_json_lower_jid(out, e.from);
     out += ",\"message\":";
     detail::append_json_string(out, e.body);
     out += '}';
   }
+}
+
+// The JSON text of an event, with the metadata that handlers added merged in.
+inline std::string mongoose_event_json(const PushEvent& e) {
+  if (!e.metadata.empty())
+    return mongoose_event_object(e).dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+  std::string out;
+  out.reserve(64 + e.user_jid.size() + e.to.size() + e.from.size() + e.body.size());
+  append_mongoose_event_json(out, PushEventView::of(e));
   return out;
 }
 

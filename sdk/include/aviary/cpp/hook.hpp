@@ -54,6 +54,9 @@ class HookSet {
 
   // Register `fn` for `def`. Handler shapes:
   //   fold/verdict: Next fn(const Params&, Acc&)     notify: void fn(const Params&)
+  // or the same with the run's context first, for a handler that needs the vhost the hook
+  // runs for (the host has already looked it up) or the executor:
+  //   Next fn(const av_hook_ctx&, const Params&, Acc&)     void fn(const av_hook_ctx&, const Params&)
   // scope: nullptr = all vhosts. Throws Error when the host refuses.
   template <class Params, class Acc, class F>
   void add(HookDef<Params, Acc> def, int32_t prio, F fn, av_vhost* scope = nullptr) {
@@ -89,15 +92,22 @@ class HookSet {
     F fn;
     std::string name;
     Handler(F f, std::string n) : fn(std::move(f)), name(std::move(n)) {}
-    static av_hook_action call(void* user, const av_hook_ctx*, const void* params, void* acc) noexcept {
+    static av_hook_action call(void* user, const av_hook_ctx* cx, const void* params, void* acc) noexcept {
       auto* self = static_cast<Handler*>(user);
       return detail::guard<av_hook_action>(self->name.c_str(), AV_HOOK_ERROR, [&]() -> av_hook_action {
         const auto& p = *static_cast<const Params*>(params);
         if constexpr (std::is_void_v<Acc>) {
-          self->fn(p);
+          if constexpr (std::is_invocable_v<F&, const av_hook_ctx&, const Params&>)
+            self->fn(*cx, p);
+          else
+            self->fn(p);
           return AV_HOOK_CONTINUE;
         } else {
-          return static_cast<av_hook_action>(self->fn(p, *static_cast<Acc*>(acc)));
+          auto& a = *static_cast<Acc*>(acc);
+          if constexpr (std::is_invocable_v<F&, const av_hook_ctx&, const Params&, Acc&>)
+            return static_cast<av_hook_action>(self->fn(*cx, p, a));
+          else
+            return static_cast<av_hook_action>(self->fn(p, a));
         }
       });
     }
