@@ -1,88 +1,141 @@
 #!/bin/bash
-# Event pusher benchmark (issue 5): scenario 3 of ../shared/bench (1,000 clients in 500 pairs,
-# closed loop) against aviary without and with the rabbit transport; every message makes a
-# "sent" and a "received" event. A throwaway RabbitMQ runs on loopback, pinned to the load
-# generator's CPU (1), so aviary keeps its one core (0) as in the reference runs; one queue is
-# bound to the chat exchange (x-max-length 100000) so the broker stores what it gets.
-#   tests/bench/event-pusher-bench.sh [BUILD_DIR]     env: DURATION (20) WORKERS (4) OUTDIR
-#                                  RUNS ("baseline rabbit kafka"; also "pusher": mod_event_pusher
-#                                  alone, events made and handed to no transport)
-# Then the same with the kafka transport against librdkafka's mock cluster (kafka_mock_tool of
-# the build, pinned to CPU 1).
+# Event pusher benchmark (issue 5), on ../shared/bench's load generator; aviary on CPU 0, the
+# load generator and the broker on CPU 1 (run.sh's pinning). Every chat message makes a
+# "sent" and a "received" event.
+#   tests/bench/event-pusher-bench.sh [BUILD_DIR]
+#   env: RUNS ("baseline pusher rabbit delivery broker kafka") REPEAT (1) DURATION (20) WORKERS (4)
+#        DELIVERY_RATE (25000 msg/s) BIND (1; 0: no queue bound, the broker routes events nowhere)
+#        OUTDIR
+# Runs (each RUNS entry, REPEAT times, interleaved so that drifts of the machine hit all alike):
+#   baseline  scenario 3 (1,000 clients in pairs, closed loop): msg/s without the event pusher
+#   pusher    the same with mod_event_pusher alone: events made, handed to no transport
+#   rabbit    the same with the rabbit transport (chat_msg_exchange) and a throwaway RabbitMQ;
+#             the broker runs at SCHED_IDLE on the load generator's CPU, so it takes only what
+#             the load generator leaves and the routing figure measures aviary, not a starved
+#             load generator. What the broker cannot take is dropped and counted.
+#   delivery  events delivered: scenario 4 (open loop) at DELIVERY_RATE msg/s with the broker
+#             at normal priority; prints rabbitStats (published should be 2 x sent, 0 dropped).
+#   broker    the broker's own ceiling, without aviary: rabbit_flood (this module's AMQP code,
+#             4 connections on CPU 0) publishing for 10 s to the broker alone on CPU 1
+#   kafka     scenario 3 with the kafka transport against librdkafka's mock cluster
+#             (kafka_mock_tool of the build, on CPU 1): delivered = acknowledged by the cluster.
+# One queue (x-max-length 100000) is bound to the chat exchange, so the broker stores what it
+# gets. On this 2-core machine one RabbitMQ queue takes at most ~52k msg/s with a whole core.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${1:-$ROOT/build}
 export OUTDIR=${OUTDIR:-/tmp/aviary-bench/results}
 export DURATION=${DURATION:-20}
 WORKERS=${WORKERS:-4}
+REPEAT=${REPEAT:-1}
+DELIVERY_RATE=${DELIVERY_RATE:-25000}
+RUNS=${RUNS:-baseline pusher rabbit delivery broker kafka}
 MQDIR=/tmp/aviary-bench-rabbitmq
 MQPORT=${MQPORT:-20672}  # below the ephemeral range the load generator's clients use
 SCRIPT=$ROOT/tests/scripts/rabbitmq_start.sh
 
-RUNS=${RUNS:-baseline rabbit kafka}
 wants() { case " $RUNS " in *" $1 "*) return 0 ;; esac; return 1; }
+# The result line of a run: msg/s, server and loadgen CPU; and any "aviaryctl" line.
+summary() { grep -E '^\| custom|^aviaryctl' | sed -E 's/^\| custom \| ([^|]*)\| ([^;]*);.*(server CPU util [0-9.]+, loadgen CPU util [0-9.]+).*/  \1: \2; \3/'; }
 
-if wants baseline; then
-echo "== baseline: no event pusher"
-SCENARIOS=3 bash "$ROOT/tests/bench/run-aviary.sh" "$BUILD" | grep -E '"scenario"|msg' | tail -2
-fi
+baseline() {
+  echo "== baseline: no event pusher"
+  SCENARIOS=3 bash "$ROOT/tests/bench/run-aviary.sh" "$BUILD" | summary
+}
 
-if wants pusher; then
-echo "== mod_event_pusher without a transport"
-EXTRA_MODULES="  mod_event_pusher: {}" SCENARIOS=3 bash "$ROOT/tests/bench/run-aviary.sh" "$BUILD" | grep -E '"scenario"|msg' | tail -2
-fi
+pusher() {
+  echo "== mod_event_pusher without a transport"
+  EXTRA_MODULES="  mod_event_pusher: {}" SCENARIOS=3 bash "$ROOT/tests/bench/run-aviary.sh" "$BUILD" | summary
+}
 
-if wants rabbit; then
-echo "== with mod_event_pusher + rabbit (chat_msg_exchange, $WORKERS workers)"
-sh "$SCRIPT" "$MQDIR" "$MQPORT"
-trap 'sh "$SCRIPT" stop "$MQDIR" >/dev/null 2>&1 || true' EXIT
-taskset -a -p -c 1 "$(cat "$MQDIR/pid")" >/dev/null
-[ -n "${BROKER_IDLE:-}" ] && chrt -a -i -p 0 "$(cat "$MQDIR/pid")"
-export EXTRA_POOLS="  rabbit:
-    event_pusher:
-      workers: $WORKERS
-      connection: {host: 127.0.0.1, port: $MQPORT, max_worker_queue_len: 100000}"
-export EXTRA_MODULES="  mod_event_pusher:
-    rabbit:
-      chat_msg_exchange: {}"
-export AFTER="event_pusher rabbitStats"
-# Bind the queue once the server has declared the exchange: a background waiter does it.
-/usr/bin/python3 - "$MQPORT" <<'PY' &
+# rabbit_run SCENARIO BROKER_POLICY(idle|normal) [extra env for run-aviary.sh]
+rabbit_run() {
+  local scenario=$1 policy=$2
+  shift 2
+  sh "$SCRIPT" "$MQDIR" "$MQPORT"
+  trap 'sh "$SCRIPT" stop "$MQDIR" >/dev/null 2>&1 || true' EXIT
+  taskset -a -p -c 1 "$(cat "$MQDIR/pid")" >/dev/null
+  [ "$policy" = idle ] && chrt -a -i -p 0 "$(cat "$MQDIR/pid")"
+  # Bind the queue once the server has declared the exchange: a background waiter does it.
+  /usr/bin/python3 - "$MQPORT" "${BIND:-1}" <<'PY' &
 import sys, time, pika
 port = int(sys.argv[1])
+if sys.argv[2] == "0":
+    sys.exit(0)
 for _ in range(600):
     try:
         ch = pika.BlockingConnection(pika.ConnectionParameters("127.0.0.1", port)).channel()
         ch.exchange_declare("chat_msg", exchange_type="topic", passive=True)
         ch.queue_declare("bench", arguments={"x-max-length": 100000})
         ch.queue_bind("bench", "chat_msg", routing_key="#")
-        print("bench queue bound")
         break
     except Exception:
         time.sleep(0.5)
 PY
-SCENARIOS=3 bash "$ROOT/tests/bench/run-aviary.sh" "$BUILD" | grep -E '"scenario"|msg|rabbitStats' | tail -3
-wait
-sh "$SCRIPT" ctl "$MQDIR" list_queues name messages
-sh "$SCRIPT" stop "$MQDIR" >/dev/null 2>&1 || true
-trap - EXIT
-fi
-
-if wants kafka; then
-echo "== with mod_event_pusher + kafka (chat_msg_topic, librdkafka's mock cluster, 4 partitions)"
-TOOL=$BUILD/modules/mod_event_pusher_kafka/tests/kafka_mock_tool
-coproc MOCK { exec taskset -c 1 "$TOOL" chat_msg:4; }
-read -r line <&"${MOCK[0]}"
-BOOT=${line#bootstrap }
-echo "mock cluster at $BOOT"
-export EXTRA_POOLS="  kafka:
+  env "$@" EXTRA_POOLS="  rabbit:
     event_pusher:
-      connection: {bootstrap_servers: '$BOOT', max_queue_len: 1000000}"
-export EXTRA_MODULES="  mod_event_pusher:
+      workers: $WORKERS
+      connection: {host: 127.0.0.1, port: $MQPORT, max_worker_queue_len: 100000}" \
+    EXTRA_MODULES="  mod_event_pusher:
+    rabbit:
+      chat_msg_exchange: {}" \
+    AFTER="event_pusher rabbitStats" SCENARIOS=$scenario bash "$ROOT/tests/bench/run-aviary.sh" "$BUILD" | summary
+  wait
+  echo "  queue: $(sh "$SCRIPT" ctl "$MQDIR" list_queues name messages | tr '\n\t' '  ')"
+  sh "$SCRIPT" stop "$MQDIR" >/dev/null 2>&1 || true
+  trap - EXIT
+}
+
+rabbit() {
+  echo "== mod_event_pusher + rabbit ($WORKERS workers), broker at idle priority"
+  rabbit_run 3 idle
+}
+
+delivery() {
+  echo "== mod_event_pusher + rabbit, open loop at $DELIVERY_RATE msg/s, broker at normal priority"
+  rabbit_run 4 normal FIXED_RATES="$DELIVERY_RATE"
+}
+
+broker() {
+  echo "== the broker alone (rabbit_flood, 4 connections; queue bound: ${BIND:-1})"
+  sh "$SCRIPT" "$MQDIR" "$MQPORT"
+  trap 'sh "$SCRIPT" stop "$MQDIR" >/dev/null 2>&1 || true' EXIT
+  taskset -a -p -c 1 "$(cat "$MQDIR/pid")" >/dev/null
+  if [ "${BIND:-1}" != 0 ]; then
+    /usr/bin/python3 - "$MQPORT" <<'PY'
+import sys, pika
+ch = pika.BlockingConnection(pika.ConnectionParameters("127.0.0.1", int(sys.argv[1]))).channel()
+ch.exchange_declare("chat_msg", exchange_type="topic")
+ch.queue_declare("bench", arguments={"x-max-length": 100000})
+ch.queue_bind("bench", "chat_msg", routing_key="#")
+PY
+  fi
+  local tool=$BUILD/modules/mod_event_pusher_rabbit/tests/rabbit_flood
+  echo "  $(taskset -c 0 "$tool" "$MQPORT" 4 10 0)"
+  echo "  $(taskset -c 0 "$tool" "$MQPORT" 4 10 1)"
+  sh "$SCRIPT" stop "$MQDIR" >/dev/null 2>&1 || true
+  trap - EXIT
+}
+
+kafka() {
+  echo "== mod_event_pusher + kafka (chat_msg_topic, librdkafka's mock cluster, 4 partitions)"
+  local tool=$BUILD/modules/mod_event_pusher_kafka/tests/kafka_mock_tool line boot
+  coproc MOCK { exec taskset -c 1 "$tool" chat_msg:4; }
+  read -r line <&"${MOCK[0]}"
+  boot=${line#bootstrap }
+  EXTRA_POOLS="  kafka:
+    event_pusher:
+      connection: {bootstrap_servers: '$boot', max_queue_len: 1000000}" \
+    EXTRA_MODULES="  mod_event_pusher:
     kafka:
-      chat_msg_topic: chat_msg"
-export AFTER="event_pusher kafkaStats"
-SCENARIOS=3 bash "$ROOT/tests/bench/run-aviary.sh" "$BUILD" | grep -E '"scenario"|msg|kafkaStats' | tail -3
-echo quit >&"${MOCK[1]}"
-wait "$MOCK_PID" 2>/dev/null || true
-fi
+      chat_msg_topic: chat_msg" \
+    AFTER="event_pusher kafkaStats" SCENARIOS=3 bash "$ROOT/tests/bench/run-aviary.sh" "$BUILD" | summary
+  echo quit >&"${MOCK[1]}"
+  wait "$MOCK_PID" 2>/dev/null || true
+}
+
+for _ in $(seq "$REPEAT"); do
+  for run in baseline pusher rabbit delivery broker kafka; do
+    if wants $run; then $run; fi
+  done
+done
