@@ -13,6 +13,7 @@
 #             the broker runs at SCHED_IDLE on the load generator's CPU, so it takes only what
 #             the load generator leaves and the routing figure measures aviary, not a starved
 #             load generator. What the broker cannot take is dropped and counted.
+#   baseline_open  scenario 4 at DELIVERY_RATE without the event pusher (compare with delivery)
 #   delivery  events delivered: scenario 4 (open loop) at DELIVERY_RATE msg/s with the broker
 #             at normal priority; prints rabbitStats (published should be 2 x sent, 0 dropped).
 #   broker    the broker's own ceiling, without aviary: rabbit_flood (this module's AMQP code,
@@ -36,11 +37,16 @@ SCRIPT=$ROOT/tests/scripts/rabbitmq_start.sh
 
 wants() { case " $RUNS " in *" $1 "*) return 0 ;; esac; return 1; }
 # The result line of a run: msg/s, server and loadgen CPU; and any "aviaryctl" line.
-summary() { grep -E '^\| custom|^aviaryctl' | sed -E 's/^\| custom \| ([^|]*)\| ([^;]*);.*(server CPU util [0-9.]+, loadgen CPU util [0-9.]+).*/  \1: \2; \3/'; }
+summary() { grep -E '^\| custom|^aviaryctl' | sed -E 's/^\| custom \| ([^|]*)\| ([^;]*); latency ms (p50 [0-9.]+) p90 [0-9.]+ (p99 [0-9.]+).*(server CPU util [0-9.]+, loadgen CPU util [0-9.]+).*/  \1: \2; latency ms \3 \4; \5/'; }
 
 baseline() {
   echo "== baseline: no event pusher"
   SCENARIOS=3 bash "$ROOT/tests/bench/run-aviary.sh" "$BUILD" | summary
+}
+
+baseline_open() {
+  echo "== baseline: no event pusher, open loop at $DELIVERY_RATE msg/s"
+  SCENARIOS=4 FIXED_RATES="$DELIVERY_RATE" bash "$ROOT/tests/bench/run-aviary.sh" "$BUILD" | summary
 }
 
 pusher() {
@@ -92,8 +98,8 @@ rabbit() {
 }
 
 delivery() {
-  echo "== mod_event_pusher + rabbit, open loop at $DELIVERY_RATE msg/s, broker at normal priority"
-  rabbit_run 4 normal FIXED_RATES="$DELIVERY_RATE"
+  echo "== mod_event_pusher + rabbit, open loop at $DELIVERY_RATE msg/s, broker at ${DELIVERY_BROKER:-normal} priority"
+  rabbit_run 4 "${DELIVERY_BROKER:-normal}" FIXED_RATES="$DELIVERY_RATE"
 }
 
 broker() {
@@ -135,7 +141,7 @@ kafka() {
 }
 
 for _ in $(seq "$REPEAT"); do
-  for run in baseline pusher rabbit delivery broker kafka; do
+  for run in baseline pusher rabbit baseline_open delivery broker kafka; do
     if wants $run; then $run; fi
   done
 done
