@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "event_source.hpp"
+#include "pinned_stanzas.hpp"
 
 namespace {
 
@@ -88,6 +89,11 @@ struct Acc {
 
 class EventPusher final : public av::Module {
  public:
+  void stop() override {
+    hooks_.clear();
+    forged_stamps_.clear();
+  }
+
   av_status start(av::Context&) override {
     if (av::host().hook_declare(av::self(), AV_HOOK_EVENT_PUSHER_PUSH, AV_HOOK_KIND_FOLD, &push_) != AV_OK)
       throw av::Error(AV_E_INTERNAL, "cannot declare hook " AV_HOOK_EVENT_PUSHER_PUSH);
@@ -122,7 +128,15 @@ class EventPusher final : public av::Module {
     const std::string_view domain = av::jid_domain_part(dir == AV_PUSH_DIR_SENT ? av::sv(p.from) : av::sv(p.to));
     av_vhost* vh = vhost_of(cx, domain);
     if (!vh) return;
-    if (dir == AV_PUSH_DIR_RECEIVED && ep::is_offline_redelivery(f, domain)) return;
+    if (f.has_delay) {
+      // mod_offline stamps what it delivers from storage; that message made its RECEIVED
+      // event when it first arrived. A client can write the same stamp into a message it
+      // sends: such a message is pinned at SENT, so that its RECEIVED event still comes.
+      if (dir == AV_PUSH_DIR_SENT && ep::is_offline_redelivery(f, av::jid_domain_part(av::sv(p.to))))
+        forged_stamps_.pin(p.stanza);
+      if (dir == AV_PUSH_DIR_RECEIVED && ep::is_offline_redelivery(f, domain) && !forged_stamps_.take(p.stanza))
+        return;
+    }
     av_push_event e{};
     e.struct_size = sizeof e;
     e.kind = AV_PUSH_CHAT;
@@ -174,6 +188,9 @@ class EventPusher final : public av::Module {
 
   av_hook_id push_ = -1;
   av::HookSet hooks_;
+  // Sent messages that carry the server's offline-storage stamp (forged by a client), until
+  // their RECEIVED event; at most a few (one whose recipient is remote is never received here).
+  ep::PinnedStanzas forged_stamps_{64};
 };
 
 }  // namespace

@@ -59,6 +59,39 @@ class ReleaseScenario(unittest.TestCase):
                 server.stop()
 
 
+class OfflineRedelivery(unittest.TestCase):
+    def test_stored_message_makes_no_second_event_and_a_forged_stamp_hides_none(self):
+        with KafkaMock({"chat": 1}) as kafka:
+            server = Server(extra_pools=kafka.pool(),
+                            extra_modules="  mod_offline: {}\n" + modules(chat_msg_topic="chat"))
+            try:
+                for u in ("alice", "bob"):
+                    server.register(u)
+                alice = RawClient(server.plain_port).login("alice", resource="a")
+                chat(alice, "bob@localhost", "while you were away", 1)  # bob offline: stored
+                self.assertEqual(len(kafka.consume("chat", 2)), 2)
+                bob = RawClient(server.plain_port).login("bob", resource="b")
+                bob.send("<presence/>")
+                got = bob.read_until("Offline Storage</delay>")
+                self.assertIn("while you were away", got)
+                # Delivered from storage: its "received" event was made when it arrived.
+                time.sleep(0.5)
+                self.assertEqual(kafka.count("chat"), 2)
+                # A client cannot hide a message from the event export by stamping it as the
+                # server's offline storage would.
+                alice.send("<message type='chat' to='bob@localhost' id='f1'><body>forged stamp</body>"
+                           "<delay xmlns='urn:xmpp:delay' from='localhost' stamp='2020-01-01T00:00:00Z'>"
+                           "Offline Storage</delay></message>")
+                bob.read_until("forged stamp")
+                recs = kafka.consume("chat", 2)
+                self.assertEqual(sorted(r["headers"]["event_type"] for r in recs), ["chat_msg_recv", "chat_msg_sent"])
+                self.assertTrue(all(r["json"]["message"] == "forged stamp" for r in recs), recs)
+                alice.close()
+                bob.close()
+            finally:
+                server.stop()
+
+
 class ClientEvents(unittest.TestCase):
     def test_presence_chat_and_groupchat_from_sessions(self):
         with KafkaMock({"presence": 2, "chat": 2, "muc": 2, "unused": 1}) as kafka:
