@@ -4,6 +4,7 @@
 # "sent" and a "received" event.
 #   tests/bench/event-pusher-bench.sh [BUILD_DIR]
 #   env: RUNS ("baseline pusher rabbit delivery broker kafka") REPEAT (1) DURATION (20) WORKERS (4)
+#        RABBIT_BROKER (idle) DELIVERY_BROKER (normal): the broker's CPU policy in those runs
 #        DELIVERY_RATE (25000 msg/s) BIND (1; 0: no queue bound, the broker routes events nowhere)
 #        OUTDIR
 # Runs (each RUNS entry, REPEAT times, interleaved so that drifts of the machine hit all alike):
@@ -93,8 +94,8 @@ PY
 }
 
 rabbit() {
-  echo "== mod_event_pusher + rabbit ($WORKERS workers), broker at idle priority"
-  rabbit_run 3 idle
+  echo "== mod_event_pusher + rabbit ($WORKERS workers), broker at ${RABBIT_BROKER:-idle} priority"
+  rabbit_run 3 "${RABBIT_BROKER:-idle}"
 }
 
 delivery() {
