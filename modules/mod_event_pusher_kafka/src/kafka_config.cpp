@@ -79,23 +79,33 @@ std::vector<Property> producer_properties(const Settings& s) {
   return out;
 }
 
-std::optional<Record> route(const Topics& topics, const av::PushEvent& e) {
-  Record r;
+bool route_into(const Topics& topics, const av::PushEventView& e, Record& r) {
+  std::string_view owner;
   if (e.kind == AV_PUSH_USER_STATUS) {
     r.topic = kPresence;
-    r.key = av::lower_jid(av::jid_bare_part(e.user_jid));
+    owner = e.user_jid;
     r.event_type = "presence";
   } else if (e.kind == AV_PUSH_CHAT) {
     const bool group = e.chat_type == AV_PUSH_TYPE_GROUPCHAT;
     const bool sent = e.direction == AV_PUSH_DIR_SENT;
     r.topic = group ? kGroupchat : kChat;
-    r.key = av::lower_jid(av::jid_bare_part(sent ? e.from : e.to));
-    r.event_type = std::string(group ? "groupchat_msg" : "chat_msg") + (sent ? "_sent" : "_recv");
+    owner = sent ? e.from : e.to;
+    r.event_type = group ? (sent ? "groupchat_msg_sent" : "groupchat_msg_recv") : (sent ? "chat_msg_sent" : "chat_msg_recv");
   } else {
-    return std::nullopt;
+    return false;
   }
-  if (topics[r.topic].empty()) return std::nullopt;
-  r.value = av::mongoose_event_json(e);
+  if (topics[r.topic].empty()) return false;
+  r.key.clear();
+  av::append_lower_jid(r.key, av::jid_bare_part(owner));
+  r.value.clear();
+  av::append_mongoose_event_json(r.value, e);
+  return true;
+}
+
+std::optional<Record> route(const Topics& topics, const av::PushEvent& e) {
+  Record r;
+  if (!route_into(topics, av::PushEventView::of(e), r)) return std::nullopt;
+  if (!e.metadata.empty()) r.value = av::mongoose_event_json(e);
   return r;
 }
 

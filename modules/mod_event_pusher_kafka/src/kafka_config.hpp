@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -55,7 +56,7 @@ std::vector<Property> producer_properties(const Settings& s);
 struct Record {
   TopicId topic = kPresence;
   std::string key;         // the local user's bare JID, lowercased
-  std::string event_type;  // header event_type
+  std::string_view event_type;  // header event_type (one of the constants of route_into)
   std::string value;       // MongooseIM's JSON, metadata merged
 };
 
@@ -66,5 +67,8 @@ struct Record {
 //   groupchat sent/recv-> groupchat topic, same keys,                      groupchat_msg_sent/_recv
 // nullopt: not for Kafka (UNACK), or that topic is not configured.
 std::optional<Record> route(const Topics& topics, const av::PushEvent& e);
+// The same into r, whose buffers are reused (the hot path: no copy of the event), with the
+// value of an event without metadata; false: not for Kafka.
+bool route_into(const Topics& topics, const av::PushEventView& e, Record& r);
 
 }  // namespace kafka

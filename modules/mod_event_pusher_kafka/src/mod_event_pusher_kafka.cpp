@@ -97,12 +97,12 @@ class KafkaTransport final : public av::Module {
   }
 
  private:
+  // Formats from the event as it is (no copy of it first); librdkafka copies key and value.
   void on_event(const av_push_event& e, const av_push_acc& acc) {
-    if (e.kind != AV_PUSH_USER_STATUS && e.kind != AV_PUSH_CHAT) return;
-    av::PushEvent ev = av::PushEvent::copy(e, acc);
-    auto r = kafka::route(topics_, ev);
-    if (!r) return;
-    producer_->produce(*r, ev.vhost, ev.timestamp_us / 1000);
+    kafka::Record r;
+    if (!kafka::route_into(topics_, av::PushEventView::of(e), r)) return;
+    if (av::push_has_meta(acc)) r.value = av::mongoose_event_json(av::PushEvent::copy(e, acc));
+    producer_->produce(r, av::sv(e.vhost ? av::host().vhost_name(e.vhost) : av_str{}), e.timestamp_us / 1000);
   }
 
   std::string stats_text() const {

@@ -112,7 +112,7 @@ std::string Producer::check_cluster(Instance& inst, milliseconds timeout) {
   return {};
 }
 
-bool Producer::produce(const Record& r, const std::string& vhost, int64_t timestamp_ms) {
+bool Producer::produce(const Record& r, std::string_view vhost, int64_t timestamp_ms) {
   std::shared_ptr<Instance> inst = std::atomic_load(&inst_);
   rd_kafka_resp_err_t e = RD_KAFKA_RESP_ERR__STATE;
   if (inst && inst->rkt[r.topic]) {

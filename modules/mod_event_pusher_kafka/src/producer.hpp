@@ -60,7 +60,7 @@ class Producer {
   // [any thread, never blocks] Queues one record, with headers event_type and host (the
   // event's XMPP domain) and the timestamp `timestamp_ms` (0 = now). false when it was not
   // queued (counted as dropped or failed).
-  bool produce(const Record& r, const std::string& vhost, int64_t timestamp_ms);
+  bool produce(const Record& r, std::string_view vhost, int64_t timestamp_ms);
 
   // Waits up to `flush_timeout` for the queued records to be delivered, purges the rest
   // (counted as failed) and destroys the producer. Idempotent.

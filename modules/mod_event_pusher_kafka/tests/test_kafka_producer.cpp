@@ -117,12 +117,12 @@ std::vector<Property> props_for(const std::string& bootstrap, std::vector<std::p
   return producer_properties(s);
 }
 
-Record rec(TopicId t, std::string key, std::string value, std::string type = "chat_msg_sent") {
+Record rec(TopicId t, std::string key, std::string value, std::string_view type = "chat_msg_sent") {
   Record r;
   r.topic = t;
   r.key = std::move(key);
   r.value = std::move(value);
-  r.event_type = std::move(type);
+  r.event_type = type;
   return r;
 }
 
