@@ -97,15 +97,13 @@ bool route_into(const Topics& topics, const av::PushEventView& e, Record& r) {
   if (topics[r.topic].empty()) return false;
   r.key.clear();
   av::append_lower_jid(r.key, av::jid_bare_part(owner));
-  r.value.clear();
-  av::append_mongoose_event_json(r.value, e);
   return true;
 }
 
 std::optional<Record> route(const Topics& topics, const av::PushEvent& e) {
   Record r;
   if (!route_into(topics, av::PushEventView::of(e), r)) return std::nullopt;
-  if (!e.metadata.empty()) r.value = av::mongoose_event_json(e);
+  r.value = av::mongoose_event_json(e);
   return r;
 }
 

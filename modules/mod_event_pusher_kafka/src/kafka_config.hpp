@@ -67,8 +67,8 @@ struct Record {
 //   groupchat sent/recv-> groupchat topic, same keys,                      groupchat_msg_sent/_recv
 // nullopt: not for Kafka (UNACK), or that topic is not configured.
 std::optional<Record> route(const Topics& topics, const av::PushEvent& e);
-// The same into r, whose buffers are reused (the hot path: no copy of the event), with the
-// value of an event without metadata; false: not for Kafka.
+// The same into r without the value (the caller writes it: with or without the filters'
+// metadata), from a view of the event (the hot path: no copy of it); false: not for Kafka.
 bool route_into(const Topics& topics, const av::PushEventView& e, Record& r);
 
 }  // namespace kafka

@@ -99,9 +99,13 @@ class KafkaTransport final : public av::Module {
  private:
   // Formats from the event as it is (no copy of it first); librdkafka copies key and value.
   void on_event(const av_push_event& e, const av_push_acc& acc) {
+    const av::PushEventView v = av::PushEventView::of(e);
     kafka::Record r;
-    if (!kafka::route_into(topics_, av::PushEventView::of(e), r)) return;
-    if (av::push_has_meta(acc)) r.value = av::mongoose_event_json(av::PushEvent::copy(e, acc));
+    if (!kafka::route_into(topics_, v, r)) return;
+    if (av::push_has_meta(acc))
+      r.value = av::mongoose_event_json(av::PushEvent::copy(e, acc));
+    else
+      av::append_mongoose_event_json(r.value, v);
     producer_->produce(r, av::sv(e.vhost ? av::host().vhost_name(e.vhost) : av_str{}), e.timestamp_us / 1000);
   }
 

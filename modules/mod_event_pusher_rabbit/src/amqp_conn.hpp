@@ -3,7 +3,7 @@
 #pragma once
 
 #include "rabbit_config.hpp"
-#include "record_queue.hpp"
+#include "record.hpp"
 
 #include <chrono>
 #include <cstdint>

@@ -49,6 +49,21 @@ const av_dep kDeps[] = {{"mod_event_pusher", AV_DEP_HARD}, {nullptr, 0}};
 
 constexpr const char* kPoolTag = "event_pusher";
 
+// One publish record (record.hpp) of event e for exchange ex; false when its routing key is
+// too long for AMQP.
+bool append_event(std::string& out, const rabbit::Exchange& ex, const av_push_event& e, const av_push_acc& acc) {
+  const av::PushEventView v = av::PushEventView::of(e);
+  const bool meta = av::push_has_meta(acc);
+  return rabbit::append_record(
+      out, ex.name, [&](std::string& o) { rabbit::append_routing_key(o, ex, v); },
+      [&](std::string& o) {
+        if (meta)
+          o += av::mongoose_event_json(av::PushEvent::copy(e, acc));  // merged metadata: rare
+        else
+          av::append_mongoose_event_json(o, v);
+      });
+}
+
 class RabbitTransport final : public av::Module {
  public:
   static const av_option_spec* options() { return kOptions; }
@@ -106,18 +121,7 @@ class RabbitTransport final : public av::Module {
   void on_event(const av_push_event& e, const av_push_acc& acc) {
     const rabbit::Exchange* ex = rabbit::exchange_for(x_, e.kind, e.chat_type);
     if (!ex) return;  // not for rabbit, or that exchange is off
-    const av::PushEventView v = av::PushEventView::of(e);
-    const bool meta = av::push_has_meta(acc);
-    auto r = pub_->submit([&](std::string& out) {
-      return rabbit::append_record(
-          out, ex->name, [&](std::string& o) { rabbit::append_routing_key(o, *ex, v); },
-          [&](std::string& o) {
-            if (meta)
-              o += av::mongoose_event_json(av::PushEvent::copy(e, acc));  // merged metadata: rare
-            else
-              av::append_mongoose_event_json(o, v);
-          });
-    });
+    auto r = pub_->submit([&](std::string& out) { return append_event(out, *ex, e, acc); });
     if (r == rabbit::RecordQueue::Push::refused && !warned_long_key_.exchange(true))
       av::log_warning("an event was not published: its routing key (a bare JID and a topic) is longer than "
                       "AMQP's 255 bytes; such events are counted as failed");

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "amqp_conn.hpp"
+#include "record_queue.hpp"
 
 #include <atomic>
 #include <functional>

@@ -16,6 +16,12 @@ struct RecordView {
   std::string_view exchange, routing_key, body;
 };
 
+// Records back to back, as a worker takes them from its queue and publishes them.
+struct Chunk {
+  std::string bytes;
+  size_t count = 0;  // how many records
+};
+
 namespace detail {
 inline void put_u32(std::string& out, size_t at, uint32_t v) {
   for (int i = 0; i < 4; ++i) out[at + i] = static_cast<char>(v >> (24 - 8 * i));

@@ -35,10 +35,11 @@ bool RecordQueue::wait(std::chrono::milliseconds timeout) {
 
 size_t RecordQueue::take(Chunk& out) {
   std::lock_guard<std::mutex> lk(mu_);
-  out.bytes.clear();
-  if (spare_.size() < kSpareMax && out.bytes.capacity() > 0) spare_.push_back(std::move(out.bytes));
-  out.bytes.clear();
-  out.count = 0;
+  if (spare_.size() < kSpareMax && out.bytes.capacity() > 0) {
+    out.bytes.clear();
+    spare_.push_back(std::move(out.bytes));
+  }
+  out = Chunk{};
   if (chunks_.empty()) return 0;
   out = std::move(chunks_.front());
   chunks_.pop_front();

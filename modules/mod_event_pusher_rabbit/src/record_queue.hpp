@@ -15,12 +15,9 @@
 #include <string_view>
 #include <vector>
 
-namespace rabbit {
+#include "record.hpp"
 
-struct Chunk {
-  std::string bytes;  // whole records, back to back
-  size_t count = 0;   // how many
-};
+namespace rabbit {
 
 class RecordQueue {
  public:
@@ -53,13 +50,6 @@ class RecordQueue {
     }
     if (wake) cv_.notify_one();
     return Push::ok;
-  }
-  // [any-thread] The same for a record encoded already.
-  bool try_push(std::string_view record) {
-    return try_append([&](std::string& b) {
-      b.append(record);
-      return true;
-    }) == Push::ok;
   }
 
   // [the consumer] Waits up to `timeout` until a record is queued or the queue is closed;

@@ -19,10 +19,7 @@ namespace av {
 // jid:to_lower: localpart and domain lowercased, resource as it is; appended to out.
 inline void append_lower_jid(std::string& out, std::string_view jid) {
   const std::string_view bare = jid_bare_part(jid);
-  const size_t from = out.size();
-  out.append(bare);
-  for (size_t i = from; i < out.size(); ++i)
-    if (out[i] >= 'A' && out[i] <= 'Z') out[i] = static_cast<char>(out[i] - 'A' + 'a');
+  detail::jid_lower_append(out, bare);
   if (bare.size() < jid.size()) out.append(jid.substr(bare.size()));  // "/resource"
 }
 

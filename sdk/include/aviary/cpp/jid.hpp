@@ -22,10 +22,17 @@ namespace detail {
 inline constexpr std::size_t kJidMaxPart = 1023;
 inline constexpr std::size_t kJidMaxTotal = 3071;
 
+// Appends s with ASCII A-Z lowercased.
+inline void jid_lower_append(std::string& out, std::string_view s) {
+  const size_t from = out.size();
+  out.append(s);
+  for (size_t i = from; i < out.size(); ++i)
+    if (out[i] >= 'A' && out[i] <= 'Z') out[i] = static_cast<char>(out[i] - 'A' + 'a');
+}
+
 inline std::string jid_lower(std::string_view s) {
-  std::string r(s);
-  for (auto& c : r)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  std::string r;
+  jid_lower_append(r, s);
   return r;
 }
 
