@@ -55,30 +55,33 @@ pusher() {
   EXTRA_MODULES="  mod_event_pusher: {}" SCENARIOS=3 bash "$ROOT/tests/bench/run-aviary.sh" "$BUILD" | summary
 }
 
-# rabbit_run SCENARIO BROKER_POLICY(idle|normal) [extra env for run-aviary.sh]
-rabbit_run() {
-  local scenario=$1 policy=$2
-  shift 2
+# broker_up POLICY(idle|normal): a throwaway broker on CPU 1; unless BIND=0 the chat_msg
+# exchange (declared as the transport declares it) with one queue "bench" bound to it.
+broker_up() {
   sh "$SCRIPT" "$MQDIR" "$MQPORT"
-  trap 'sh "$SCRIPT" stop "$MQDIR" >/dev/null 2>&1 || true' EXIT
+  trap broker_down EXIT
   taskset -a -p -c 1 "$(cat "$MQDIR/pid")" >/dev/null
-  [ "$policy" = idle ] && chrt -a -i -p 0 "$(cat "$MQDIR/pid")"
-  # Bind the queue once the server has declared the exchange: a background waiter does it.
-  /usr/bin/python3 - "$MQPORT" "${BIND:-1}" <<'PY' &
-import sys, time, pika
-port = int(sys.argv[1])
-if sys.argv[2] == "0":
-    sys.exit(0)
-for _ in range(600):
-    try:
-        ch = pika.BlockingConnection(pika.ConnectionParameters("127.0.0.1", port)).channel()
-        ch.exchange_declare("chat_msg", exchange_type="topic", passive=True)
-        ch.queue_declare("bench", arguments={"x-max-length": 100000})
-        ch.queue_bind("bench", "chat_msg", routing_key="#")
-        break
-    except Exception:
-        time.sleep(0.5)
+  if [ "$1" = idle ]; then chrt -a -i -p 0 "$(cat "$MQDIR/pid")"; fi
+  [ "${BIND:-1}" = 0 ] && return
+  /usr/bin/python3 - "$MQPORT" <<'PY'
+import sys, pika
+ch = pika.BlockingConnection(pika.ConnectionParameters("127.0.0.1", int(sys.argv[1]))).channel()
+ch.exchange_declare("chat_msg", exchange_type="topic")
+ch.queue_declare("bench", arguments={"x-max-length": 100000})
+ch.queue_bind("bench", "chat_msg", routing_key="#")
 PY
+}
+
+broker_down() {
+  sh "$SCRIPT" stop "$MQDIR" >/dev/null 2>&1 || true
+  trap - EXIT
+}
+
+# rabbit_run SCENARIO BROKER_POLICY [extra env for run-aviary.sh]
+rabbit_run() {
+  local scenario=$1
+  broker_up "$2"
+  shift 2
   env "$@" EXTRA_POOLS="  rabbit:
     event_pusher:
       workers: $WORKERS
@@ -87,10 +90,8 @@ PY
     rabbit:
       chat_msg_exchange: {}" \
     AFTER="event_pusher rabbitStats" SCENARIOS=$scenario bash "$ROOT/tests/bench/run-aviary.sh" "$BUILD" | summary
-  wait
   echo "  queue: $(sh "$SCRIPT" ctl "$MQDIR" list_queues name messages | tr '\n\t' '  ')"
-  sh "$SCRIPT" stop "$MQDIR" >/dev/null 2>&1 || true
-  trap - EXIT
+  broker_down
 }
 
 rabbit() {
@@ -105,23 +106,11 @@ delivery() {
 
 broker() {
   echo "== the broker alone (rabbit_flood, 4 connections; queue bound: ${BIND:-1})"
-  sh "$SCRIPT" "$MQDIR" "$MQPORT"
-  trap 'sh "$SCRIPT" stop "$MQDIR" >/dev/null 2>&1 || true' EXIT
-  taskset -a -p -c 1 "$(cat "$MQDIR/pid")" >/dev/null
-  if [ "${BIND:-1}" != 0 ]; then
-    /usr/bin/python3 - "$MQPORT" <<'PY'
-import sys, pika
-ch = pika.BlockingConnection(pika.ConnectionParameters("127.0.0.1", int(sys.argv[1]))).channel()
-ch.exchange_declare("chat_msg", exchange_type="topic")
-ch.queue_declare("bench", arguments={"x-max-length": 100000})
-ch.queue_bind("bench", "chat_msg", routing_key="#")
-PY
-  fi
+  broker_up normal
   local tool=$BUILD/modules/mod_event_pusher_rabbit/tests/rabbit_flood
   echo "  $(taskset -c 0 "$tool" "$MQPORT" 4 10 0)"
   echo "  $(taskset -c 0 "$tool" "$MQPORT" 4 10 1)"
-  sh "$SCRIPT" stop "$MQDIR" >/dev/null 2>&1 || true
-  trap - EXIT
+  broker_down
 }
 
 kafka() {
