@@ -1,5 +1,6 @@
 #include "offline_logic.hpp"
 
+#include <aviary/cpp/datetime.hpp>
 #include <aviary/cpp/xml.hpp>
 
 #include <cerrno>
@@ -11,19 +12,6 @@ namespace mod_offline {
 namespace {
 constexpr const char* kNsChatStates = "http://jabber.org/protocol/chatstates";
 constexpr const char* kNsHints = "urn:xmpp:hints";
-
-void civil_from_days(int64_t z, int64_t& y, unsigned& m, unsigned& d) {
-  z += 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const unsigned doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  y = static_cast<int64_t>(yoe) + era * 400;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  d = doy - (153 * mp + 2) / 5 + 1;
-  m = mp < 10 ? mp + 3 : mp - 9;
-  if (m <= 2) ++y;
-}
 }  // namespace
 
 Decision classify(const std::string& type, const std::vector<Child>& children) {
@@ -52,19 +40,7 @@ std::optional<int64_t> expire_at(const std::string& seconds_attr, int64_t now_us
   return now_us + s * 1000000;
 }
 
-std::string stamp(int64_t unix_us) {
-  if (unix_us < 0) unix_us = 0;
-  int64_t secs = unix_us / 1000000, frac = unix_us % 1000000;
-  int64_t days = secs / 86400, rem = secs % 86400;
-  int64_t y;
-  unsigned m, d;
-  civil_from_days(days, y, m, d);
-  char buf[48];
-  std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02d:%02d:%02d.%06dZ", static_cast<long long>(y), m, d,
-                static_cast<int>(rem / 3600), static_cast<int>(rem / 60 % 60), static_cast<int>(rem % 60),
-                static_cast<int>(frac));
-  return buf;
-}
+std::string stamp(int64_t unix_us) { return av::xep82_datetime(unix_us, true); }
 
 std::string delay_xml(const std::string& domain, int64_t unix_us) {
   return "<delay xmlns='urn:xmpp:delay' from='" + av::xml_escape(domain) + "' stamp='" + stamp(unix_us) +

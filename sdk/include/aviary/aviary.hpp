@@ -3,6 +3,7 @@
 #include <aviary/aviary.h>
 #include <aviary/cpp/guard.hpp>
 #include <aviary/cpp/jid.hpp>
+#include <aviary/cpp/datetime.hpp>
 #include <aviary/cpp/xml.hpp>
 #include <aviary/cpp/hook.hpp>
 #include <aviary/cpp/stanza.hpp>
