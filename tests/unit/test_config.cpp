@@ -454,6 +454,35 @@ TEST_CASE_METHOD(OptionsFixture, "sub-modules: configured twice is refused") {
         "modules.mod_fx_options_sub configures as well: keep one of them");
 }
 
+TEST_CASE_METHOD(OptionsFixture, "backends: a string option `backend` loads mod_<module>_<value>, started first") {
+  Errors parse_errors;
+  REQUIRE(aviary::parse_config_text("general:\n  hosts: [localhost]\nmodules:\n  mod_fx_store: {}\n", "aviary.yaml",
+                                    cfg, parse_errors));
+  std::string err;
+  REQUIRE(loader.load_file(AV_FX_mod_fx_store, &err));
+  REQUIRE(loader.load_submodules(cfg.modules, cfg.file, errors));
+  REQUIRE(loader.find("mod_fx_store_mem"));
+  REQUIRE(loader.resolve(&err));
+  REQUIRE(loader.ordered().size() == 2);
+  CHECK(loader.ordered()[0]->id == "mod_fx_store_mem");
+  CHECK(loader.configure(cfg.modules, cfg.file, errors));
+  CHECK(errors.empty());
+}
+
+TEST_CASE_METHOD(OptionsFixture, "backends: a backend without its module file is refused with FILE:LINE") {
+  Errors parse_errors;
+  REQUIRE(aviary::parse_config_text(
+      "general:\n  hosts: [localhost]\nmodules:\n  mod_fx_store:\n    backend: nosuch\n", "aviary.yaml", cfg,
+      parse_errors));
+  std::string err;
+  REQUIRE(loader.load_file(AV_FX_mod_fx_store, &err));
+  CHECK_FALSE(loader.load_submodules(cfg.modules, cfg.file, errors));
+  REQUIRE(errors.size() == 1);
+  CHECK(errors[0] == std::string("aviary.yaml:5: modules.mod_fx_store.backend: nosuch: no module file "
+                                 "mod_fx_store_nosuch.so is in the module path (") +
+                         AV_FX_DIR + ")");
+}
+
 TEST_CASE("config: outgoing pools of modules are validated and handed out with defaults") {
   aviary::Config c;
   Errors e = parse(

@@ -191,12 +191,48 @@ bool ModuleLoader::has_file(const std::string& name) const {
   return false;
 }
 
+void ModuleLoader::load_backend(av_module& m, const ModuleSection& sec, const std::string& file,
+                                std::vector<std::string>& errors) {
+  const av_option_spec* spec = nullptr;
+  for (const av_option_spec* o = m.desc.options; o && o->key; ++o)
+    if (std::strcmp(o->key, "backend") == 0 && o->type == AV_OPT_STRING) spec = o;
+  if (!spec) return;
+  std::string value = spec->default_value ? spec->default_value : "";
+  int line = sec.line;
+  if (sec.node.IsMap()) {
+    YAML::Node v = static_cast<const YAML::Node&>(sec.node)["backend"];
+    if (v && v.IsScalar()) {
+      value = v.Scalar();
+      line = line_of(v);
+    }
+  }
+  if (value.empty()) return;
+  const std::string sub = m.id + "_" + value;
+  const std::string at = file + ":" + std::to_string(line) + ": ";
+  if (!valid_id(sub)) {
+    errors.push_back(at + "modules." + m.id + ".backend: '" + value + "' is not a backend name ([a-z0-9_]+)");
+    return;
+  }
+  m.backend_deps.push_back(sub);
+  if (find(sub)) return;  // also configured in its own section
+  if (!has_file(sub)) {
+    std::string dirs;
+    for (auto& d : path_) dirs += (dirs.empty() ? "" : ", ") + d;
+    errors.push_back(at + "modules." + m.id + ".backend: " + value + ": no module file " + sub +
+                     ".so is in the module path (" + dirs + ")");
+    return;
+  }
+  std::string err;
+  if (!load_named(sub, &err)) errors.push_back(at + err);
+}
+
 bool ModuleLoader::load_submodules(std::vector<ModuleSection>& sections, const std::string& file,
                                    std::vector<std::string>& errors) {
   const size_t before = errors.size();
   for (size_t i = 0; i < sections.size(); ++i) {  // grows while we go: sub-sections of sub-modules too
     const ModuleSection sec = sections[i];          // a copy: push_back below may reallocate
     av_module* m = find(sec.name);
+    if (m) load_backend(*m, sec, file, errors);
     if (!m || !sec.node.IsMap()) continue;
     for (auto it = sec.node.begin(); it != sec.node.end(); ++it) {
       const std::string key = it->first.Scalar();
@@ -251,6 +287,9 @@ bool ModuleLoader::resolve(std::string* err) {
     stack.push_back(m->id);
     for (const av_dep* d = m->desc.deps; d && d->id; ++d)
       if (av_module* dep = find(d->id))
+        if (!visit(dep, stack)) return false;
+    for (auto& b : m->backend_deps)
+      if (av_module* dep = find(b))
         if (!visit(dep, stack)) return false;
     stack.pop_back();
     mark[m] = 2;

@@ -26,6 +26,7 @@ struct av_module {
   std::string error;                     // set_error text during start
   YAML::Node options_node;               // its config section
   std::set<std::string> submodule_keys;  // keys of its section that configure a sub-module
+  std::vector<std::string> backend_deps; // backend modules it starts after (option `backend`)
   std::string config_file;
   int config_line = 0;
   struct Value {                         // resolved option values (backing av_value)
@@ -51,6 +52,10 @@ class ModuleLoader {
   // A map under modules.mod_x whose key K mod_x does not declare, with a file mod_x_K.so in
   // the module path, loads mod_x_K with that map as its options (modules.mod_event_pusher.rabbit
   // loads mod_event_pusher_rabbit). Appends their sections; FILE:LINE errors.
+  // A module that declares `backend` as an AV_OPT_STRING option gets mod_<id>_<value> loaded
+  // (value from its section, else the declared default; modules.mod_mam.backend: rdbms loads
+  // mod_mam_rdbms) and started before it; its own section, if any, is modules.mod_<id>_<value>.
+  // A `backend` of type AV_OPT_ENUM lists storage the module has built in and loads nothing.
   bool load_submodules(std::vector<ModuleSection>& sections, const std::string& file,
                        std::vector<std::string>& errors);
   // Hard deps present, no cycles; fixes the start order.
@@ -70,6 +75,7 @@ class ModuleLoader {
   const std::vector<std::string>& search_path() const { return path_; }
 
  private:
+  void load_backend(av_module& m, const ModuleSection& sec, const std::string& file, std::vector<std::string>& errors);
   std::vector<std::string> path_;
   std::vector<std::unique_ptr<av_module>> mods_;
   std::vector<av_module*> ordered_;
