@@ -1,4 +1,4 @@
-/* ABI 1.0 layout on LP64 targets such as x86_64 (DESIGN.md B5.1): the offset of every
+/* ABI 1.1 layout on LP64 targets such as x86_64 (DESIGN.md B5.1): the offset of every
  * member of the host API table and of the module descriptor, the size and the offsets of
  * every public struct, and the values of every public enumerator (never renumbered).
  * Changed only in a commit that bumps AV_ABI_MINOR (appending, so only new lines and the
@@ -11,7 +11,7 @@
 #define VAL(c, v) _Static_assert((c) == (v), #c " renumbered")
 
 _Static_assert(AV_ABI_MAJOR == 1, "these asserts describe ABI 1.x");
-_Static_assert(AV_ABI_MINOR == 0, "a minor bump appends asserts for the new members here");
+_Static_assert(AV_ABI_MINOR == 1, "a minor bump appends asserts for the new members here");
 
 #if (defined(__LP64__) || defined(_LP64)) && defined(__CHAR_BIT__) && __CHAR_BIT__ == 8
 
@@ -110,7 +110,8 @@ SIZE(av_stanza_params, 64);
 
 OFF(av_stanza_acc, struct_size, 0);
 OFF(av_stanza_acc, drop, 4);
-SIZE(av_stanza_acc, 8);
+OFF(av_stanza_acc, replace, 8); /* since 1.1 */
+SIZE(av_stanza_acc, 16);        /* 8 in 1.0 */
 
 OFF(av_offline_acc, struct_size, 0);
 OFF(av_offline_acc, handled, 4);

@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 using aviary::HookRegistry;
@@ -491,4 +492,87 @@ TEST_CASE_METHOD(Fixture, "C++ handlers may take the run's context: the vhost th
   CHECK(notify_seen == vhosts.at(0));
   REQUIRE(reg.run(n, nullptr, &p, nullptr, nullptr, 0) == AV_OK);  // a global run: no vhost
   CHECK(notify_seen == nullptr);
+}
+
+namespace {
+// The after-each callback in miniature: handlers leave a new value in acc.pending (as a
+// stanza handler leaves av_stanza_acc.replace); the callback moves it into the params
+// between handlers (as the router refreshes params.stanza).
+struct RefreshParams {
+  int value;
+};
+struct RefreshAcc {
+  int pending = 0;  // 0 = nothing to take over
+  std::vector<int> seen;
+};
+struct Refresher {
+  RefreshParams* p;
+  RefreshAcc* acc;
+  std::vector<std::string>* calls;
+  static void after(void* self) {
+    auto* r = static_cast<Refresher*>(self);
+    r->calls->push_back("after");
+    if (r->acc->pending) r->p->value = std::exchange(r->acc->pending, 0);
+  }
+};
+av_hook_action add_ten(void*, const av_hook_ctx*, const void* params, void* acc) {
+  auto* a = static_cast<RefreshAcc*>(acc);
+  int v = static_cast<const RefreshParams*>(params)->value;
+  a->seen.push_back(v);
+  a->pending = v + 10;
+  return AV_HOOK_CONTINUE;
+}
+av_hook_action only_look(void*, const av_hook_ctx*, const void* params, void* acc) {
+  static_cast<RefreshAcc*>(acc)->seen.push_back(static_cast<const RefreshParams*>(params)->value);
+  return AV_HOOK_CONTINUE;
+}
+}  // namespace
+
+TEST_CASE_METHOD(Fixture, "after_each runs after every handler, whatever it returned, and not after the run stops") {
+  Trace t;
+  H a{"a", AV_HOOK_CONTINUE, &t}, b{"b-fails", AV_HOOK_ERROR, &t}, c{"c-stops", AV_HOOK_STOP, &t},
+      d{"d-never", AV_HOOK_CONTINUE, &t};
+  add(m1, a, 0);
+  add(m1, b, 1);
+  add(m1, c, 2);
+  add(m1, d, 3);
+  auto after = [](void* ctx) { static_cast<Trace*>(ctx)->calls.push_back("after"); };
+  int acc = 0;
+  av_hook_action last = -7;
+  REQUIRE(reg.run(id, nullptr, nullptr, &acc, &last, 0, after, &t) == AV_OK);
+  CHECK(last == AV_HOOK_STOP);
+  CHECK(t.calls == std::vector<std::string>{"a", "after", "b-fails", "after", "c-stops", "after"});
+  CHECK(acc == 3);
+
+  // No handler: no call. Without a callback (the default) nothing changes.
+  t.calls.clear();
+  av_hook_id empty;
+  REQUIRE(reg.declare("test/empty", AV_HOOK_KIND_FOLD, &empty) == AV_OK);
+  REQUIRE(reg.run(empty, nullptr, nullptr, &acc, nullptr, 0, after, &t) == AV_OK);
+  CHECK(t.calls.empty());
+  REQUIRE(reg.run(id, nullptr, nullptr, &acc, nullptr, 0) == AV_OK);
+  CHECK(t.calls == std::vector<std::string>{"a", "b-fails", "c-stops"});
+}
+
+TEST_CASE_METHOD(Fixture, "after_each lets the caller refresh the params between handlers") {
+  REQUIRE(reg.add(m1, id, nullptr, 0, add_ten, nullptr, nullptr) == AV_OK);
+  REQUIRE(reg.add(m1, id, nullptr, 1, only_look, nullptr, nullptr) == AV_OK);
+  REQUIRE(reg.add(m2, id, vhosts.at(0), 2, add_ten, nullptr, nullptr) == AV_OK);
+  REQUIRE(reg.add(m2, id, nullptr, 3, only_look, nullptr, nullptr) == AV_OK);
+  std::vector<std::string> calls;
+  RefreshParams p{1};
+  RefreshAcc acc;
+  Refresher r{&p, &acc, &calls};
+  REQUIRE(reg.run(id, vhosts.at(0), &p, &acc, nullptr, 0, Refresher::after, &r) == AV_OK);
+  CHECK(acc.seen == std::vector<int>{1, 11, 11, 21});  // each handler sees the previous one's value
+  CHECK(p.value == 21);                                // and the caller the last one
+  CHECK(acc.pending == 0);
+  CHECK(calls.size() == 4);
+
+  // The same run without the callback: every handler sees the original params.
+  RefreshParams q{1};
+  RefreshAcc acc2;
+  REQUIRE(reg.run(id, vhosts.at(0), &q, &acc2, nullptr, 0) == AV_OK);
+  CHECK(acc2.seen == std::vector<int>{1, 1, 1, 1});
+  CHECK(q.value == 1);
 }

@@ -109,9 +109,10 @@ void Host::settle() {
   }
 }
 
-av_hook_action Host::run_hook(av_hook_id h, av_vhost* vh, const void* params, void* acc) {
+av_hook_action Host::run_hook(av_hook_id h, av_vhost* vh, const void* params, void* acc,
+                              HookRegistry::AfterEach after_each, void* after_ctx) {
   av_hook_action last = AV_HOOK_CONTINUE;
-  hooks_->run(h, vh, params, acc, &last, rt_->current());
+  hooks_->run(h, vh, params, acc, &last, rt_->current(), after_each, after_ctx);
   return last;
 }
 

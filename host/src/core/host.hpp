@@ -64,8 +64,10 @@ class Host {
   const av_host_api* api() const;
   std::chrono::steady_clock::time_point started_at() const { return started_at_; }
 
-  // Run a core hook on the calling thread.
-  av_hook_action run_hook(av_hook_id h, av_vhost* vh, const void* params, void* acc);
+  // Run a core hook on the calling thread; after_each (with after_ctx) is called after each
+  // handler (HookRegistry::run), e.g. StanzaReplace::adopt.
+  av_hook_action run_hook(av_hook_id h, av_vhost* vh, const void* params, void* acc,
+                          HookRegistry::AfterEach after_each = nullptr, void* after_ctx = nullptr);
   const void* extension(const char* id);
 
  private:

@@ -4,6 +4,7 @@
 #include "xml/element.hpp"
 
 #include <aviary/ext/stanza.h>
+#include <aviary/hooks.h>
 
 #include <atomic>
 #include <memory>
@@ -48,6 +49,36 @@ class StanzaPtr {
 
  private:
   av_stanza* s_ = nullptr;
+};
+
+// One run of a stanza fold hook (av_stanza_params / av_stanza_acc) by the host, for the
+// av_stanza_acc.replace rule of ABI 1.1 (hooks.h): passed to HookRegistry::run as the
+// after-each callback, with itself as the context. References the caller's stanza, params
+// and acc, which must outlive the run:
+//   av_stanza_acc acc{sizeof(av_stanza_acc), false, nullptr};
+//   StanzaReplace r{s, p, acc};
+//   host.run_hook(id, vh, &p, &acc, StanzaReplace::adopt, &r);   // s: the final stanza
+// adopt: a replacement left by the handler becomes `stanza` (the host's reference: the one
+// it held before, the original or an earlier replacement, is released), params.stanza points
+// at it, acc.replace is reset to nullptr. So nothing is leaked or released twice, whatever
+// the handlers do, as long as each one sets replace to a new reference.
+// discard: for hooks that do not honour replace (c2s/nonza): the replacement is released.
+// Anything that referenced the original stanza's elements (xml::Element&) may dangle after
+// an adopting run: read them from `stanza` again.
+struct StanzaReplace {
+  StanzaPtr& stanza;
+  av_stanza_params& params;
+  av_stanza_acc& acc;
+  static void adopt(void* self) {
+    auto* r = static_cast<StanzaReplace*>(self);
+    if (!r->acc.replace) return;
+    r->stanza = StanzaPtr::adopt(std::exchange(r->acc.replace, nullptr));
+    r->params.stanza = r->stanza.get();
+  }
+  static void discard(void* self) {
+    auto* r = static_cast<StanzaReplace*>(self);
+    if (r->acc.replace) stanza_release(std::exchange(r->acc.replace, nullptr));
+  }
 };
 
 }  // namespace aviary

@@ -178,7 +178,8 @@ void HookRegistry::synchronize() {
 }
 
 av_status HookRegistry::run(av_hook_id id, av_vhost* vh, const void* params, void* acc,
-                            av_hook_action* out_last, av_executor current) const {
+                            av_hook_action* out_last, av_executor current, AfterEach after_each,
+                            void* after_ctx) const {
   if (out_last) *out_last = AV_HOOK_CONTINUE;
   if (id < 0 || id >= count_.load(std::memory_order_acquire)) return AV_E_INVALID_ARG;
   if (vh && vh->index >= vhosts_) return AV_E_INVALID_ARG;
@@ -190,6 +191,7 @@ av_status HookRegistry::run(av_hook_id id, av_vhost* vh, const void* params, voi
     av_hook_ctx cx{sizeof(av_hook_ctx), id, vh, current};
     for (const Handler& e : s->lists[vh ? 1 + vh->index : 0]) {
       av_hook_action a = e.fn(e.user, &cx, params, acc);
+      if (after_each) after_each(after_ctx);
       if (a == AV_HOOK_CONTINUE) continue;
       if (a == AV_HOOK_STOP) {
         if (h.kind == AV_HOOK_KIND_NOTIFY) continue;  // notify hooks call everyone

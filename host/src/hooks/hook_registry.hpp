@@ -39,9 +39,14 @@ class HookRegistry {
   av_status remove(av_module* m, av_hook_reg reg);                                 // [main]
   // [main] Removes every handler of m, then waits until no run can still call one.
   void remove_owner(av_module* m);
-  // [any-thread]
+  // Host-internal (not part of the C ABI): called on the running thread after each handler
+  // returns, whatever it returned, before the next one runs or the run ends. The router
+  // and c2s code use it to take av_stanza_acc.replace over and refresh params.stanza.
+  using AfterEach = void (*)(void* ctx);
+  // [any-thread] after_each: nullptr (the default) = nothing between handlers.
   av_status run(av_hook_id h, av_vhost* vh, const void* params, void* acc,
-                av_hook_action* out_last, av_executor current) const;
+                av_hook_action* out_last, av_executor current,
+                AfterEach after_each = nullptr, void* after_ctx = nullptr) const;
 
   std::string name(av_hook_id h) const;
   struct Reader;  // per-thread run marker (see the .cpp)

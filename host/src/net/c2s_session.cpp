@@ -518,8 +518,8 @@ void C2sSession::handle_stanza(std::unique_ptr<xml::Element> el) {
   }
   el->set_attr("from", jid_full_);
   StanzaPtr s = StanzaPtr::make(std::move(*el));
-  const xml::Element& e = s.root();
   if (name == "iq") {
+    const xml::Element& e = s.root();
     if (e.child("session", kNsSession) && !e.attr("to")) {
       send("<iq type='result' id='" + escape(e.attr_or("id")) + "'/>");
       return;
@@ -533,13 +533,15 @@ void C2sSession::handle_stanza(std::unique_ptr<xml::Element> el) {
     if ((type == "get" || type == "set") && !e.first_child_element())
       return host_.router().bounce(s, "modify", "bad-request", "An IQ get/set needs one payload element");
   }
+  // A handler may have replaced the stanza (av_stanza_acc.replace): read it from s again.
   if (!host_.router().run_send_hooks(s, jid_, reinterpret_cast<av_session*>(this))) return;
-  if (name == "presence" && !e.attr("to")) {
-    auto type = e.attr_or("type");
+  const xml::Element& sent = s.root();
+  if (sent.name == "presence" && !sent.attr("to")) {
+    auto type = sent.attr_or("type");
     if (type.empty() || type == "unavailable") {
       int prio = 0;
       try {
-        prio = std::stoi(e.child_text("priority"));
+        prio = std::stoi(sent.child_text("priority"));
       } catch (...) {
       }
       bool available = type.empty();
@@ -559,8 +561,9 @@ bool C2sSession::handle_nonza(std::unique_ptr<xml::Element>& el) {
   std::string from = bound_ ? jid_full_ : jid_.bare();
   av_stanza_params p{sizeof(av_stanza_params), s.get(), {from.data(), from.size()}, {nullptr, 0},
                      reinterpret_cast<av_session*>(this), ex_};
-  av_stanza_acc acc{sizeof(av_stanza_acc), false};
-  host_.run_hook(host_.core_hooks().c2s_nonza, vhost_, &p, &acc);
+  av_stanza_acc acc{sizeof(av_stanza_acc), false, nullptr};
+  StanzaReplace r{s, p, acc};  // c2s/nonza does not honour acc.replace: released, ignored
+  host_.run_hook(host_.core_hooks().c2s_nonza, vhost_, &p, &acc, StanzaReplace::discard, &r);
   return acc.drop;  // *el is moved-from either way
 }
 
@@ -613,8 +616,9 @@ void C2sSession::deliver_here(StanzaPtr s) {
   std::string from(s.root().attr_or("from"));
   av_stanza_params p{sizeof(av_stanza_params), s.get(), {from.data(), from.size()}, {to.data(), to.size()},
                      reinterpret_cast<av_session*>(this), ex_};
-  av_stanza_acc acc{sizeof(av_stanza_acc), false};
-  host_.run_hook(host_.core_hooks().user_receive_packet, vhost_, &p, &acc);
+  av_stanza_acc acc{sizeof(av_stanza_acc), false, nullptr};
+  StanzaReplace r{s, p, acc};  // a handler's replacement becomes s: what is written
+  host_.run_hook(host_.core_hooks().user_receive_packet, vhost_, &p, &acc, StanzaReplace::adopt, &r);
   if (acc.drop) return;
   send_stanza(s.root());
 }

@@ -86,9 +86,12 @@ void Router::route_local_user(StanzaPtr s, const Jid& from, const Jid& to) {
   av_vhost* vh = host_.vhosts().find(to.server);
   std::string f = from.full(), t = to.full();
   {
+    // A handler may replace the stanza (av_stanza_acc.replace): later handlers and all that
+    // follows (sessions, offline storage, bounces) get the replacement.
     av_stanza_params p = params_for(s, f, t, nullptr, host_.runtime().current());
-    av_stanza_acc acc{sizeof(av_stanza_acc), false};
-    host_.run_hook(host_.core_hooks().filter_local_packet, vh, &p, &acc);
+    av_stanza_acc acc{sizeof(av_stanza_acc), false, nullptr};
+    StanzaReplace r{s, p, acc};
+    host_.run_hook(host_.core_hooks().filter_local_packet, vh, &p, &acc, StanzaReplace::adopt, &r);
     if (acc.drop) return;
   }
   const xml::Element& e = s.root();
@@ -154,21 +157,24 @@ void Router::to_offline(StanzaPtr s, const Jid& to) {
   if (!acc.handled) bounce(s, "cancel", "service-unavailable");
 }
 
-bool Router::run_send_hooks(const StanzaPtr& s, const Jid& from, av_session* session) {
+bool Router::run_send_hooks(StanzaPtr& s, const Jid& from, av_session* session) {
   av_vhost* vh = host_.vhosts().find(from.server);
   std::string f = from.full();
   std::string t(s.root().attr_or("to", from.bare()));
   av_stanza_params p = params_for(s, f, t, session, host_.runtime().current());
-  av_stanza_acc acc{sizeof(av_stanza_acc), false};
-  host_.run_hook(host_.core_hooks().user_send_packet, vh, &p, &acc);
+  av_stanza_acc acc{sizeof(av_stanza_acc), false, nullptr};
+  StanzaReplace r{s, p, acc};  // a replacement becomes s, for the next hook and the caller
+  host_.run_hook(host_.core_hooks().user_send_packet, vh, &p, &acc, StanzaReplace::adopt, &r);
   if (acc.drop) return false;
   const auto& hooks = host_.core_hooks();
+  av_hook_id kind_hook = -1;
   switch (stanza_kind_of(s.root())) {
-    case AV_STANZA_MESSAGE: host_.run_hook(hooks.user_send_message, vh, &p, &acc); break;
-    case AV_STANZA_PRESENCE: host_.run_hook(hooks.user_send_presence, vh, &p, &acc); break;
-    case AV_STANZA_IQ: host_.run_hook(hooks.user_send_iq, vh, &p, &acc); break;
+    case AV_STANZA_MESSAGE: kind_hook = hooks.user_send_message; break;
+    case AV_STANZA_PRESENCE: kind_hook = hooks.user_send_presence; break;
+    case AV_STANZA_IQ: kind_hook = hooks.user_send_iq; break;
     default: break;
   }
+  if (kind_hook >= 0) host_.run_hook(kind_hook, vh, &p, &acc, StanzaReplace::adopt, &r);
   return !acc.drop;
 }
 

@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 #define AV_ABI_MAJOR 1
-#define AV_ABI_MINOR 0
+#define AV_ABI_MINOR 1
 
 #ifdef __cplusplus
 #define AV_EXTERN_C_BEGIN extern "C" {

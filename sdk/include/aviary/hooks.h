@@ -15,7 +15,8 @@ AV_EXTERN_C_BEGIN
 /* Params of every stanza hook. */
 typedef struct av_stanza_params {
   uint32_t struct_size;
-  av_stanza *stanza;     /* borrowed; shared: read-only (clone to change)            */
+  av_stanza *stanza;     /* borrowed; shared: read-only (clone to change; since 1.1 a
+                            handler may hand the clone back: av_stanza_acc.replace)     */
   av_str from;           /* sender JID as routed (full JID for a c2s user)             */
   av_str to;             /* recipient JID ('to' attribute, or the sender's bare JID)   */
   av_session *session;   /* sending (user-send-*) or receiving (user-receive-*) session,
@@ -24,10 +25,41 @@ typedef struct av_stanza_params {
 } av_stanza_params;
 
 /* Accumulator of stanza fold hooks: set drop = true to stop the default action
- * (routing / delivery); STOP alone only skips later handlers. */
+ * (routing / delivery); STOP alone only skips later handlers. Since 1.1 a handler may also
+ * replace the stanza (replace, below). */
 typedef struct av_stanza_acc {
   uint32_t struct_size;
   bool drop;
+
+  /* ---------------- since 1.1 ---------------- */
+
+  /* [the hook's thread: the session's strand or any-thread, as the hook says]
+   * Replace the stanza. params->stanza is shared and read-only; a handler that wants a
+   * changed stanza routed or delivered sets replace to a NEW reference to a modified copy,
+   * e.g. av.stanza/1 clone(params->stanza), edits through mut_root(), replace = the clone.
+   * OWNERSHIP: the host takes that reference over when the handler returns (whatever it
+   *   returned) and sets replace back to NULL. A non-NULL replace seen by a handler was
+   *   therefore set earlier in the same call: a handler that overwrites it releases the old
+   *   value first (av::replace_stanza does). A replacement from an earlier handler, already
+   *   taken over, is released by the host when a later handler replaces it again, or after
+   *   the run. Once handed over, a replacement is shared: never modify it (clone again).
+   * Semantics: from the next handler on, params->stanza IS the replacement (the host
+   *   refreshes its params between handlers; from, to, session and executor stay as they
+   *   were), and after the run the host routes / delivers the replacement instead of the
+   *   original (unless drop is set).
+   * Honoured by: c2s/user-send-packet and c2s/user-send-message, -presence, -iq (the
+   *   replacement is what gets routed, by its own from/to, and what the next send hook
+   *   sees: user-send-packet's replacement is the params->stanza of user-send-message);
+   *   router/filter-local-packet (the replacement is what is delivered to the recipient's
+   *   sessions, handed to sm/offline-message or bounced; the recipient was chosen before the
+   *   hook and stays); c2s/user-receive-packet (the replacement is what is written to the
+   *   client). Any other hook with this accumulator (c2s/nonza) releases it and ignores it.
+   *   A module that runs one of these hooks itself (hook_run) gets no refresh between
+   *   handlers and owns what is left in replace after the run.
+   * A 1.0 host has no such field: write it only when
+   *   acc->struct_size >= offsetof(av_stanza_acc, replace) + sizeof(av_stanza *).
+   * NULL = no replacement. */
+  av_stanza *replace;
 } av_stanza_acc;
 
 /* c2s/user-send-packet   fold  [session]  av_stanza_params / av_stanza_acc
@@ -39,7 +71,8 @@ typedef struct av_stanza_acc {
 #define AV_HOOK_USER_SEND_PRESENCE "c2s/user-send-presence"
 #define AV_HOOK_USER_SEND_IQ "c2s/user-send-iq"
 /* c2s/user-receive-packet   fold  [session of the recipient]  same params/acc
- *   Before a stanza is written to a client; drop = not written. */
+ *   Before a stanza is written to a client; drop = not written, replace (1.1) = what is
+ *   written instead. */
 #define AV_HOOK_USER_RECEIVE_PACKET "c2s/user-receive-packet"
 /* router/filter-local-packet   fold  [any-thread]  same params/acc (session NULL)
  *   Every stanza routed to a local JID (user, bare or full; also offline recipients),

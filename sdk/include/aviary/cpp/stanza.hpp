@@ -3,6 +3,7 @@
 
 #include <aviary/cpp/guard.hpp>
 
+#include <cstddef>
 #include <string>
 #include <utility>
 
@@ -81,6 +82,32 @@ class StanzaRef {
  private:
   av_stanza* s_ = nullptr;
 };
+
+// Since ABI 1.1: hand a modified copy of the stanza back from a stanza fold-hook handler
+// (c2s/user-send-packet, -message, -presence, -iq, router/filter-local-packet,
+// c2s/user-receive-packet): the host routes / delivers it instead of params.stanza, and
+// later handlers see it as their params.stanza (hooks.h, av_stanza_acc.replace):
+//   auto copy = av::StanzaRef::adopt(av::stanza_api().clone(p.stanza));
+//   av_xml_el* root = av::stanza_api().mut_root(copy.get());  // edit it ...
+//   av::replace_stanza(acc, std::move(copy));
+// Takes `s` over. Returns false, releasing `s`, on a 1.0 host (its accumulator has no
+// `replace`): the original stanza then goes on unchanged. An empty `s` cancels a
+// replacement set earlier in the same call.
+// Ownership rule (the same as the C field's): the host takes acc.replace over when the
+// handler returns and resets it to nullptr, and it releases a replacement it already took
+// over when a later handler replaces it again. So a non-null acc.replace here was set
+// earlier in this same call, not yet taken over: this function releases it before storing
+// `s`. Never release or modify a stanza after handing it over.
+// (A template only so that a module's own non-template replace_stanza(av_stanza_acc&,
+// av::StanzaRef), written before 1.1, still wins overload resolution instead of becoming
+// ambiguous with this one through argument-dependent lookup.)
+template <class = void>
+bool replace_stanza(av_stanza_acc& acc, StanzaRef s) {
+  if (acc.struct_size < offsetof(av_stanza_acc, replace) + sizeof(av_stanza*)) return false;
+  if (acc.replace) stanza_api().release(acc.replace);
+  acc.replace = s.release();
+  return true;
+}
 
 // Read-only view of a borrowed stanza (hook params).
 class StanzaView {
