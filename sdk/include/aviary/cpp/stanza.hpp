@@ -98,11 +98,7 @@ class StanzaRef {
 // over when a later handler replaces it again. So a non-null acc.replace here was set
 // earlier in this same call, not yet taken over: this function releases it before storing
 // `s`. Never release or modify a stanza after handing it over.
-// (A template only so that a module's own non-template replace_stanza(av_stanza_acc&,
-// av::StanzaRef), written before 1.1, still wins overload resolution instead of becoming
-// ambiguous with this one through argument-dependent lookup.)
-template <class = void>
-bool replace_stanza(av_stanza_acc& acc, StanzaRef s) {
+inline bool replace_stanza(av_stanza_acc& acc, StanzaRef s) {
   if (acc.struct_size < offsetof(av_stanza_acc, replace) + sizeof(av_stanza*)) return false;
   if (acc.replace) stanza_api().release(acc.replace);
   acc.replace = s.release();
