@@ -478,26 +478,31 @@ struct Gate {
 
 }  // namespace
 
-TEST_CASE("sql translate: '?' outside quotes and comments becomes :pN", "[sql]") {
+TEST_CASE("sql translate: '?' outside quotes and comments: :pN on PostgreSQL, kept on SQLite", "[sql]") {
   using aviary::sql_detail::Translated;
   using aviary::sql_detail::translate;
   Translated t;
   std::string err;
   REQUIRE(translate("SELECT a FROM t WHERE b = ? AND c = ?", false, &t, &err));
-  CHECK(t.sql == "SELECT a FROM t WHERE b = :p0 AND c = :p1");
+  CHECK(t.sql == "SELECT a FROM t WHERE b = ? AND c = ?");
   CHECK(t.placeholders == 2);
   CHECK_FALSE(t.multiple);
+  REQUIRE(translate("SELECT a FROM t WHERE b = ? AND c = ?", true, &t, &err));
+  CHECK(t.sql == "SELECT a FROM t WHERE b = :p0 AND c = :p1");
+  CHECK(t.placeholders == 2);
+  REQUIRE(translate("SELECT x FROM t WHERE y=?1", false, &t, &err));  // not SQLite's ?NNN
+  CHECK(t.sql == "SELECT x FROM t WHERE y=? 1");
 
   REQUIRE(translate("SELECT '?', \"?\", 'a''?''b', ?", false, &t, &err));
-  CHECK(t.sql == "SELECT '?', \"?\", 'a''?''b', :p0");
+  CHECK(t.sql == "SELECT '?', \"?\", 'a''?''b', ?");
   CHECK(t.placeholders == 1);
 
   REQUIRE(translate("SELECT ? -- why?\n, /* ? */ ?", false, &t, &err));
-  CHECK(t.sql == "SELECT :p0  \n,   :p1");
+  CHECK(t.sql == "SELECT ?  \n,   ?");
   CHECK(t.placeholders == 2);
 
   REQUIRE(translate("SELECT x FROM t WHERE y=?AND z=?", false, &t, &err));
-  CHECK(t.sql == "SELECT x FROM t WHERE y=:p0 AND z=:p1");
+  CHECK(t.sql == "SELECT x FROM t WHERE y=? AND z=?");
 
   // PostgreSQL: casts, dollar quotes, E'' strings, nested comments.
   REQUIRE(translate("SELECT ?::int, $$ ? $$, $f$ '? $f$, E'\\'?', /* a /* ? */ ? */ ?", true, &t, &err));
@@ -507,7 +512,7 @@ TEST_CASE("sql translate: '?' outside quotes and comments becomes :pN", "[sql]")
   CHECK(t.placeholders == 0);
   // SQLite: [..] and `..` identifiers.
   REQUIRE(translate("SELECT [a?], `b?` FROM t WHERE c=?", false, &t, &err));
-  CHECK(t.sql == "SELECT [a?], `b?` FROM t WHERE c=:p0");
+  CHECK(t.sql == "SELECT [a?], `b?` FROM t WHERE c=?");
 
   // Scripts: a ';' followed by more than whitespace and comments.
   REQUIRE(translate("CREATE TABLE a(x int); -- done\n", false, &t, &err));

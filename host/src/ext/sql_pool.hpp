@@ -123,8 +123,9 @@ enum class Dialect { sqlite, pgsql, mysql };
 
 // The '?' rewrite, exposed for tests. Returns false with *err on bad input.
 struct Translated {
-  std::string sql;          // text for the driver, comments removed; SQLite and PostgreSQL:
-                            // '?' -> :p0, :p1, ... (SOCI binds); MySQL: '?' kept, see holes
+  std::string sql;          // text for the driver, comments removed; PostgreSQL: '?' -> :p0,
+                            // :p1, ... (SOCI binds by name); SQLite: '?' (bound by position);
+                            // MySQL: '?' kept, see holes
   size_t placeholders = 0;  // number of '?' replaced
   bool multiple = false;    // more than one statement (a ';' followed by more text)
   std::vector<size_t> holes;  // MySQL: offset in sql of each placeholder's '?', in order
