@@ -36,15 +36,15 @@ void AsyncWriter::push(Record r) {
         retry_records_ -= b.recs.size();
         drop_batch(b, "the archive queue is full while the database fails");
       } else {
-        ++st_.dropped;
-        be_->log_warning("mam: archive queue full (" + std::to_string(cfg_.queue_max) + "), message " +
-                        std::to_string(r.id) + " of " + r.owner_user + "@" + r.owner_server + " not archived");
+        note_dropped(std::to_string(r.id));
+        update_saturated();
         return;
       }
     }
     pending_.push_back(std::move(r));
     ++next_seq_;
     maybe_flush(start, false);
+    update_saturated();
     if (start.empty() && !pending_.empty()) arm_flush_timer();
   }
   start_batches(start);
@@ -60,6 +60,7 @@ void AsyncWriter::sync(std::function<void()> fn) {
     } else {
       waiters_.push_back({target, std::move(fn)});
       maybe_flush(start, true);
+      update_saturated();
       fn = nullptr;
     }
   }
@@ -153,6 +154,7 @@ void AsyncWriter::on_done(uint64_t key, bool ok, const std::string& err) {
     }
     maybe_flush(start, false);
     if (!pending_.empty() && start.empty()) arm_flush_timer();
+    update_saturated();
     collect_waiters(ready);
   }
   start_batches(start);
@@ -176,6 +178,7 @@ void AsyncWriter::on_flush_timer() {
     if (pending_.empty()) return;
     flush_due_ = true;  // if every slot is busy, the next completion flushes
     maybe_flush(start, true);
+    update_saturated();
   }
   start_batches(start);
 }
@@ -201,6 +204,7 @@ void AsyncWriter::on_retry_timer() {
     retry_records_ -= r.recs.size();
     ++st_.retried_batches;
     start.push_back(std::move(r));
+    update_saturated();
   }
   start_batches(start);
 }
@@ -209,6 +213,25 @@ void AsyncWriter::drop_batch(Batch& b, const char* why) {
   st_.dropped += b.recs.size();
   be_->log_warning(std::string("mam: ") + why + ": dropped " + std::to_string(b.recs.size()) +
                   " message(s) not archived, ids " + id_list(b.recs));
+}
+
+void AsyncWriter::refuse(const std::string& owner_bare) {
+  std::lock_guard<std::mutex> lk(mu_);
+  note_dropped("(" + owner_bare + ")");
+}
+
+void AsyncWriter::note_dropped(const std::string& what) {
+  ++st_.dropped;
+  ++unlogged_drops_;
+  if (unlogged_drops_ <= 20) unlogged_ids_ += (unlogged_ids_.empty() ? "" : " ") + what;
+  const auto now = std::chrono::steady_clock::now();
+  if (now - last_drop_log_ < std::chrono::seconds(1)) return;
+  last_drop_log_ = now;
+  be_->log_warning("mam: archive queue full (" + std::to_string(cfg_.queue_max) + " messages): " +
+                   std::to_string(unlogged_drops_) + " message(s) not archived, ids " + unlogged_ids_ +
+                   (unlogged_drops_ > 20 ? " ..." : ""));
+  unlogged_drops_ = 0;
+  unlogged_ids_.clear();
 }
 
 size_t AsyncWriter::drain() {
@@ -244,6 +267,11 @@ size_t AsyncWriter::drain() {
   }
   {
     std::lock_guard<std::mutex> lk(mu_);
+    if (unlogged_drops_)
+      be_->log_warning("mam: " + std::to_string(unlogged_drops_) + " more message(s) were not archived (queue full), ids " +
+                       unlogged_ids_ + (unlogged_drops_ > 20 ? " ..." : ""));
+    unlogged_drops_ = 0;
+    update_saturated();
     collect_waiters(ready);
   }
   for (auto& f : ready) f();

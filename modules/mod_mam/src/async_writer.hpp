@@ -9,6 +9,8 @@
 // Storage and timers are interfaces, so the logic is tested without a host.
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -42,7 +44,7 @@ class WriterBackend {
 
 struct WriterConfig {
   size_t batch_size = 30;
-  size_t max_batch = 1000;
+  size_t max_batch = 5000;
   uint64_t flush_interval_ms = 2000;
   size_t max_inflight = 2;
   size_t queue_max = 100000;
@@ -60,6 +62,10 @@ class AsyncWriter : public std::enable_shared_from_this<AsyncWriter> {
   AsyncWriter(std::shared_ptr<WriterBackend> be, WriterConfig cfg);
   // [any-thread] Queue one record (never blocks on storage).
   void push(Record r);
+  // [any-thread] The queue is full and nothing waits for a retry: a record pushed now would be
+  // dropped. Callers check it before building a record, and refuse() instead.
+  bool saturated() const { return saturated_.load(std::memory_order_relaxed); }
+  void refuse(const std::string& owner_bare);  // counted and logged like a drop
   // [any-thread] Call fn once every record pushed before this call has been written, or has
   // failed once (then it waits for a retry; fn does not wait for it), or was dropped.
   void sync(std::function<void()> fn);
@@ -90,7 +96,11 @@ class AsyncWriter : public std::enable_shared_from_this<AsyncWriter> {
   uint64_t low_water() const;  // mu_ held
   void collect_waiters(std::vector<std::function<void()>>& ready);  // mu_ held
   void drop_batch(Batch& b, const char* why);  // mu_ held
+  void note_dropped(const std::string& what);   // mu_ held; logs at most once a second
   size_t total() const { return pending_.size() + retry_records_; }
+  void update_saturated() {  // mu_ held
+    saturated_.store(total() >= cfg_.queue_max && retry_.empty(), std::memory_order_relaxed);
+  }
 
   std::shared_ptr<WriterBackend> be_;
   WriterConfig cfg_;
@@ -105,6 +115,11 @@ class AsyncWriter : public std::enable_shared_from_this<AsyncWriter> {
   bool flush_timer_ = false, flush_due_ = false, retry_timer_ = false;
   uint64_t backoff_ms_ = 0;
   WriterStats st_;
+  // Records refused because the queue was full, not yet logged: count and some ids.
+  uint64_t unlogged_drops_ = 0;
+  std::string unlogged_ids_;
+  std::chrono::steady_clock::time_point last_drop_log_{};
+  std::atomic<bool> saturated_{false};
 };
 
 }  // namespace mod_mam

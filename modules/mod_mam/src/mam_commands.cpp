@@ -31,7 +31,7 @@ void on_last(void* cx, av_status st, const av_mam_row* rows, size_t n, int64_t, 
     if (st != AV_OK) return j->call.fail(AV_E_IO, "cannot read the archive: " + std::string(av::sv(err))), 0;
     std::vector<LastMessage> out;
     for (size_t i = n; i-- > 0;)  // rows came newest first
-      out.push_back({rows[i].id, std::string(av::sv(rows[i].from_jid)), std::string(av::sv(rows[i].xml))});
+      out.push_back({rows[i].id, std::string(av::sv(rows[i].from_jid)), with_client_ns(av::sv(rows[i].xml))});
     j->call.ok(last_messages_json(out, j->limit));
     return 0;
   });

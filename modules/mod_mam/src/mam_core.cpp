@@ -180,6 +180,7 @@ void Core::retract(const Archive& a, const std::string& peer_bare, const Retract
     q.filter.with_bare = av::str(j->peer);
     q.filter.max_id = INT64_MAX;
     q.filter.origin_id = av::str(j->r.id);
+    q.backward = true;  // the retracted message is usually a recent one
     q.limit = 20;
     q.count_max_id = INT64_MAX;
     if (self->store->lookup(self->store->self, &q, AV_EXEC_IO_ANY, &on_retract_rows, j) != AV_OK) {

@@ -28,7 +28,7 @@ std::string result_message(std::string_view ns, std::string_view queryid, std::s
   out += "'><forwarded xmlns='urn:xmpp:forward:0'><delay xmlns='urn:xmpp:delay' stamp='";
   out += av::xep82_datetime(us_of_id(id), true);
   out += "'/>";
-  out += stored_xml;
+  append_with_client_ns(out, stored_xml);
   out += "</forwarded></result></message>";
   return out;
 }
@@ -57,27 +57,36 @@ std::string metadata_xml(std::optional<int64_t> first, std::optional<int64_t> la
   return out;
 }
 
-std::string with_client_ns(std::string xml) {
+void append_with_client_ns(std::string& out, std::string_view xml) {
   // The root's own attributes end at the first '>' that is not inside a quoted value.
-  if (xml.compare(0, 8, "<message") != 0) return xml;
-  char quote = 0;
-  size_t end = std::string::npos;
-  for (size_t i = 8; i < xml.size(); ++i) {
-    char c = xml[i];
-    if (quote) {
-      if (c == quote) quote = 0;
-    } else if (c == '\'' || c == '"') {
-      quote = c;
-    } else if (c == '>') {
-      end = i;
-      break;
+  size_t end = std::string_view::npos;
+  if (xml.compare(0, 8, "<message") == 0) {
+    char quote = 0;
+    for (size_t i = 8; i < xml.size(); ++i) {
+      char c = xml[i];
+      if (quote) {
+        if (c == quote) quote = 0;
+      } else if (c == '\'' || c == '"') {
+        quote = c;
+      } else if (c == '>') {
+        end = i;
+        break;
+      }
     }
   }
-  if (end == std::string::npos) return xml;
-  std::string_view head(xml.data(), end);
-  if (head.find(" xmlns=") != std::string_view::npos) return xml;
-  xml.insert(8, " xmlns='jabber:client'");
-  return xml;
+  if (end == std::string_view::npos || xml.substr(0, end).find(" xmlns=") != std::string_view::npos) {
+    out += xml;
+    return;
+  }
+  out += "<message xmlns='jabber:client'";
+  out += xml.substr(8);
+}
+
+std::string with_client_ns(std::string_view xml) {
+  std::string out;
+  out.reserve(xml.size() + 24);
+  append_with_client_ns(out, xml);
+  return out;
 }
 
 std::optional<Retraction> retraction_of(const RetractView& v) {

@@ -25,8 +25,10 @@ std::string fin_xml(std::string_view ns, const Page& page);
 // <metadata xmlns='urn:xmpp:mam:2'>[<start id ts/><end id ts/>]</metadata>
 std::string metadata_xml(std::optional<int64_t> first, std::optional<int64_t> last);
 
-// Adds xmlns='jabber:client' to a serialized <message ...> root that has no xmlns.
-std::string with_client_ns(std::string xml);
+// A stored <message ...> with xmlns='jabber:client' on its root when it has no xmlns (the
+// archive stores messages as serialized, where the namespace was implicit).
+std::string with_client_ns(std::string_view xml);
+void append_with_client_ns(std::string& out, std::string_view xml);
 
 // XEP-0424: the id a retraction refers to (v1 <retract id=''/>, or v0 <apply-to id=''>
 // <retract/></apply-to>), with its namespace. nullopt: not a retraction.

@@ -24,13 +24,20 @@ std::vector<std::string> search_words(std::string_view text) {
 }
 
 std::string normalize_search(std::string_view text) {
-  auto words = search_words(text);
-  if (words.empty()) return {};
-  std::string out = " ";
-  for (auto& w : words) {
-    out += w;
-    out += ' ';
+  // One pass, one allocation (this runs for every archived message).
+  std::string out;
+  out.reserve(text.size() + 2);
+  bool in_word = false;
+  for (unsigned char c : text) {
+    if (word_byte(c)) {
+      if (!in_word) out += ' ';
+      out += static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+      in_word = true;
+    } else {
+      in_word = false;
+    }
   }
+  if (!out.empty()) out += ' ';
   return out;
 }
 

@@ -22,13 +22,13 @@ constexpr const char* kNsHints = "urn:xmpp:hints";
 class StoreWriter final : public WriterBackend {
  public:
   StoreWriter(const av_mam_store_v1* s, std::shared_ptr<Timers> t) : s_(s), t_(std::move(t)) {}
+  // The batch is built into SQL on the worker pool, not on the routing thread that filled it
+  // (a 5000-row batch is milliseconds of work). `batch` stays alive until done is called.
   bool write(const std::vector<Record>& batch, std::function<void(bool, const std::string&)> done) override {
-    std::vector<av_mam_record> recs(batch.size());
-    for (size_t i = 0; i < batch.size(); ++i) recs[i] = view(batch[i]);
-    auto* cb = new std::function<void(bool, const std::string&)>(std::move(done));
-    av_status st = s_->write(s_->self, recs.data(), recs.size(), AV_EXEC_IO_ANY, &on_done, cb);
-    if (st != AV_OK) delete cb;
-    return st == AV_OK;
+    auto* job = new WriteJob{s_, &batch, std::move(done)};
+    if (av::host().post(AV_EXEC_BLOCKING, &run_write, job) == AV_OK) return true;
+    delete job;
+    return false;
   }
   bool write_now(const std::vector<Record>& batch, std::string* err) override {
     std::vector<av_mam_record> recs(batch.size());
@@ -57,6 +57,24 @@ class StoreWriter final : public WriterBackend {
     v.xml = av::str(r.xml);
     v.search_body = av::str(r.search);
     return v;
+  }
+  struct WriteJob {
+    const av_mam_store_v1* s;
+    const std::vector<Record>* batch;
+    std::function<void(bool, const std::string&)> done;
+  };
+  static void run_write(void* arg) {
+    std::unique_ptr<WriteJob> j(static_cast<WriteJob*>(arg));
+    av::detail::guard<int>("mam write", 0, [&] {
+      std::vector<av_mam_record> recs(j->batch->size());
+      for (size_t i = 0; i < recs.size(); ++i) recs[i] = view((*j->batch)[i]);
+      auto* cb = new std::function<void(bool, const std::string&)>(std::move(j->done));
+      if (j->s->write(j->s->self, recs.data(), recs.size(), AV_EXEC_IO_ANY, &on_done, cb) != AV_OK) {
+        (*cb)(false, "the database queue is full");
+        delete cb;
+      }
+      return 0;
+    });
   }
   static void on_done(void* cx, av_status st, av_str err) {
     std::unique_ptr<std::function<void(bool, const std::string&)>> cb(
@@ -130,7 +148,7 @@ class ModMam final : public av::Module {
          "ms a message waits at most for its batch"},
         {"async_writer.batch_size", AV_OPT_INT, "30", 1, 1000, nullptr, false,
          "a batch is written once this many messages wait"},
-        {"async_writer.max_batch", AV_OPT_INT, "1000", 1, 3000, nullptr, false,
+        {"async_writer.max_batch", AV_OPT_INT, "5000", 1, 5000, nullptr, false,
          "largest batch (one transaction) when messages pile up during a write"},
         {"async_writer.max_queue", AV_OPT_INT, "100000", 100, 100000000, nullptr, false,
          "messages waiting or retried; past it the oldest failed batch is dropped (logged, counted)"},
@@ -268,7 +286,7 @@ class ModMam final : public av::Module {
     }
     r.from_jid = std::string(root.attr("from"));
     r.origin_id = f.origin_id;
-    r.xml = with_client_ns(root.xml());
+    r.xml = root.xml();  // xmlns='jabber:client' is added when it is read back
     if (core_->cfg.full_text) r.search = normalize_search(f.body_text);
     return r;
   }
@@ -300,6 +318,7 @@ class ModMam final : public av::Module {
     std::string_view to = v.to();
     if (!from || from->user.empty() || to.empty() || !local_domain(from->server)) return av::next;
     av::Jid owner{from->user, from->server, ""};
+    if (core_->pm_writer->saturated()) return core_->pm_writer->refuse(owner.bare()), av::next;
     std::string peer = av::bare_jid(to);
     maybe_retract(f, owner, peer);
     core_->archive(make_record(root, f, AV_MAM_OUTGOING, owner, to), owner.bare());
@@ -323,6 +342,8 @@ class ModMam final : public av::Module {
     if (!to || to->user.empty() || !local_domain(to->server)) return av::next;
     av::Jid owner{to->user, to->server, ""};
     const std::string owner_bare = owner.bare();
+    // Overloaded: no record (and no stanza-id naming a row that will not exist).
+    if (core_->pm_writer->saturated()) return core_->pm_writer->refuse(owner_bare), av::next;
     if (f.stanza_id)
       for (size_t i = 0; i < root.child_count(); ++i) {
         auto c = root.child_at(i);
@@ -400,7 +421,7 @@ class ModMam final : public av::Module {
       rec.remote_resource = std::string(av::sv(nick));
       rec.from_jid = r->bare() + "/" + rec.remote_resource;
       rec.origin_id = f.origin_id;
-      rec.xml = with_client_ns(v.root().xml());
+      rec.xml = v.root().xml();
       if (g_mod->core_->cfg.full_text) rec.search = normalize_search(f.body_text);
       const int64_t id = rec.id;
       g_mod->core_->archive(std::move(rec), r->bare());

@@ -204,3 +204,28 @@ TEST_CASE("writer: drain writes what is pending and what waits for a retry") {
   be->calls.clear();  // their callbacks hold the writer
   be->timers.clear();
 }
+
+TEST_CASE("writer: saturated once the queue is full with nothing to retry; refused records are counted") {
+  auto be = std::make_shared<FakeBackend>();
+  WriterConfig cfg;
+  cfg.batch_size = 100;
+  cfg.max_inflight = 1;
+  cfg.queue_max = 3;
+  auto w = std::make_shared<AsyncWriter>(be, cfg);
+  w->push(rec(1));
+  w->push(rec(2));
+  CHECK_FALSE(w->saturated());
+  w->push(rec(3));
+  CHECK(w->saturated());
+  w->refuse("u@localhost");
+  CHECK(w->stats().dropped == 1);
+  bool logged = false;
+  for (auto& m : be->warnings) logged |= m.find("(u@localhost)") != std::string::npos;
+  CHECK(logged);
+  be->fire_timers();  // the interval flushes all three
+  REQUIRE(be->calls.size() == 1);
+  CHECK_FALSE(w->saturated());
+  be->finish(0, true);
+  be->calls.clear();  // their callbacks hold the writer
+  be->timers.clear();
+}

@@ -149,5 +149,41 @@ class DeliveryTest(unittest.TestCase):
         b.close()
 
 
+class StopFlushTest(unittest.TestCase):
+    """SIGTERM writes what the batch writer still holds: with a batch size and an interval
+    that never come, nothing is written before the stop, and everything is there after it."""
+
+    def test_sigterm_writes_everything_queued(self):
+        pg = PgServer() if want_pg() else None
+        try:
+            s = Server(rdbms=pg.rdbms if pg else None,
+                       extra_modules="  mod_mam: {async_writer: {flush_interval: 3600000, batch_size: 1000}}\n")
+            s.register("erin")
+            s.register("frank")
+            e = RawClient(s.plain_port).login("erin", resource="e")
+            f = RawClient(s.plain_port).login("frank", resource="f")
+            f.send("<presence/>")
+            for i in range(250):
+                e.send(f"<message to='frank@localhost/f' type='chat'><body>q{i}</body></message>")
+            got = ""
+            while got.count("<body>q") < 250:
+                got += f.read_until("</message>")
+            st = json.loads(s.ctl("mam", "stats", "--json").stdout)["pm"]
+            self.assertEqual(st["written"], 0, st)
+            self.assertEqual(st["queued"], 500, st)  # both archives of every message
+            e.close()
+            f.close()
+            s.restart()
+            for user in ("erin", "frank"):
+                out = json.loads(s.ctl("stanza", "getLastMessages", "--caller", f"{user}@localhost", "--limit", "500",
+                                       "--json").stdout)
+                bodies = [re.search(r"<body>(.*?)</body>", x["stanza"]).group(1) for x in out["stanzas"]]
+                self.assertEqual(bodies, [f"q{i}" for i in range(250)], user)
+            s.stop()
+        finally:
+            if pg:
+                pg.stop()
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)

@@ -99,6 +99,11 @@ av_status submit(const Stmt& s, av_executor ex, av_mam_done_fn done, void* cx) {
     done(cx, st, st == AV_OK ? av::str_absent() : av::str(r.error()));
   });
 }
+av_status submit(const StmtViews& s, av_executor ex, av_mam_done_fn done, void* cx) {
+  return g_store->db.query_views(s.sql, s.params.data(), s.params.size(), ex, [done, cx](av_status st, const av::SqlResult& r) {
+    done(cx, st, st == AV_OK ? av::str_absent() : av::str(r.error()));
+  });
+}
 
 // ---- write ----
 av_status x_write(void*, const av_mam_record* recs, size_t n, av_executor ex, av_mam_done_fn done, void* cx) {
@@ -171,8 +176,11 @@ av_status x_write_sync(void*, const av_mam_record* recs, size_t n, char* err, si
     if (!id) return fail("archive id not created");
     uids[i] = *id;
   }
-  Stmt s = insert_messages(g_store->dialect, recs, n, uids);
-  if (g_store->db.query_sync(s.sql, s.params, cb) != AV_OK) return fail(e);
+  StmtViews s = insert_messages(g_store->dialect, recs, n, uids);
+  std::vector<av::SqlParam> params;
+  params.reserve(s.params.size());
+  for (auto& v : s.params) params.push_back(v.ptr ? av::SqlParam(std::string(av::sv(v))) : std::nullopt);
+  if (g_store->db.query_sync(s.sql, params, cb) != AV_OK) return fail(e);
   return AV_OK;
 }
 

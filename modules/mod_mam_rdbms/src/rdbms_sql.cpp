@@ -60,12 +60,10 @@ std::vector<std::string> schema(Dialect d) {
           " search_body TEXT, origin_id VARCHAR(250), is_groupchat BOOLEAN NOT NULL DEFAULT FALSE,"
           " PRIMARY KEY (user_id, id))",
           "CREATE INDEX IF NOT EXISTS i_mam_message_rem ON mam_message (user_id, remote_bare_jid, id)",
-          "CREATE INDEX IF NOT EXISTS i_mam_message_origin ON mam_message (user_id, origin_id)",
           "CREATE TABLE IF NOT EXISTS mam_muc_message (id BIGINT NOT NULL, room_id INT NOT NULL,"
           " sender_jid VARCHAR(250) NOT NULL, nick_name VARCHAR(250) NOT NULL, message TEXT NOT NULL,"
           " search_body TEXT, origin_id VARCHAR(250), PRIMARY KEY (room_id, id))",
           "CREATE INDEX IF NOT EXISTS i_mam_muc_message_sender ON mam_muc_message (room_id, sender_jid, id)",
-          "CREATE INDEX IF NOT EXISTS i_mam_muc_message_origin ON mam_muc_message (room_id, origin_id)",
           "CREATE TABLE IF NOT EXISTS mam_config (user_id INT NOT NULL, remote_jid VARCHAR(250) NOT NULL,"
           " behaviour CHAR(1) NOT NULL, PRIMARY KEY (user_id, remote_jid))"};
     case Dialect::mysql:
@@ -77,13 +75,12 @@ std::vector<std::string> schema(Dialect d) {
           " from_jid VARCHAR(250) NOT NULL, remote_bare_jid VARCHAR(250) NOT NULL,"
           " remote_resource VARCHAR(250) NOT NULL, direction CHAR(1) NOT NULL, message MEDIUMTEXT NOT NULL,"
           " search_body MEDIUMTEXT, origin_id VARCHAR(250), is_groupchat BOOLEAN NOT NULL DEFAULT FALSE,"
-          " PRIMARY KEY (user_id, id), INDEX i_mam_message_rem (user_id, remote_bare_jid, id),"
-          " INDEX i_mam_message_origin (user_id, origin_id)) CHARACTER SET utf8mb4 ROW_FORMAT=DYNAMIC",
+          " PRIMARY KEY (user_id, id), INDEX i_mam_message_rem (user_id, remote_bare_jid, id))"
+          " CHARACTER SET utf8mb4 ROW_FORMAT=DYNAMIC",
           "CREATE TABLE IF NOT EXISTS mam_muc_message (id BIGINT UNSIGNED NOT NULL, room_id INT UNSIGNED NOT NULL,"
           " sender_jid VARCHAR(250) NOT NULL, nick_name VARCHAR(250) NOT NULL, message MEDIUMTEXT NOT NULL,"
           " search_body MEDIUMTEXT, origin_id VARCHAR(250), PRIMARY KEY (room_id, id),"
-          " INDEX i_mam_muc_message_sender (room_id, sender_jid, id),"
-          " INDEX i_mam_muc_message_origin (room_id, origin_id)) CHARACTER SET utf8mb4 ROW_FORMAT=DYNAMIC",
+          " INDEX i_mam_muc_message_sender (room_id, sender_jid, id)) CHARACTER SET utf8mb4 ROW_FORMAT=DYNAMIC",
           "CREATE TABLE IF NOT EXISTS mam_config (user_id INT UNSIGNED NOT NULL, remote_jid VARCHAR(250) NOT NULL,"
           " behaviour CHAR(1) NOT NULL, PRIMARY KEY (user_id, remote_jid)) CHARACTER SET utf8mb4"};
     case Dialect::sqlite:
@@ -98,19 +95,17 @@ std::vector<std::string> schema(Dialect d) {
           " search_body TEXT, origin_id VARCHAR(250), is_groupchat BOOLEAN NOT NULL DEFAULT 0,"
           " PRIMARY KEY (user_id, id))",
           "CREATE INDEX IF NOT EXISTS i_mam_message_rem ON mam_message (user_id, remote_bare_jid, id)",
-          "CREATE INDEX IF NOT EXISTS i_mam_message_origin ON mam_message (user_id, origin_id)",
           "CREATE TABLE IF NOT EXISTS mam_muc_message (id BIGINT NOT NULL, room_id INT NOT NULL,"
           " sender_jid VARCHAR(250) NOT NULL, nick_name VARCHAR(250) NOT NULL, message TEXT NOT NULL,"
           " search_body TEXT, origin_id VARCHAR(250), PRIMARY KEY (room_id, id))",
           "CREATE INDEX IF NOT EXISTS i_mam_muc_message_sender ON mam_muc_message (room_id, sender_jid, id)",
-          "CREATE INDEX IF NOT EXISTS i_mam_muc_message_origin ON mam_muc_message (room_id, origin_id)",
           "CREATE TABLE IF NOT EXISTS mam_config (user_id INT NOT NULL, remote_jid VARCHAR(250) NOT NULL,"
           " behaviour CHAR(1) NOT NULL, PRIMARY KEY (user_id, remote_jid))"};
   }
 }
 
-Stmt insert_messages(Dialect, const av_mam_record* recs, size_t n, const std::vector<int64_t>& uids) {
-  Stmt s;
+StmtViews insert_messages(Dialect, const av_mam_record* recs, size_t n, const std::vector<int64_t>& uids) {
+  StmtViews s;
   if (n == 0) return s;
   const bool muc = recs[0].kind == AV_MAM_MUC;
   s.sql.reserve(160 + n * 64);
@@ -127,19 +122,22 @@ Stmt insert_messages(Dialect, const av_mam_record* recs, size_t n, const std::ve
     s.sql += std::to_string(r.id);
     s.sql += ',';
     s.sql += std::to_string(uids[i]);
+    // Strings never bind NULL where the column is NOT NULL: "" instead.
+    auto text = [](av_str v) { return v.ptr ? v : av_strn("", 0); };
+    auto or_null = [](av_str v) { return v.len ? v : av_strn(nullptr, 0); };
     if (muc) {
       s.sql += ",?,?,?,?,?)";
-      s.params.emplace_back(s_(r.remote_bare));
-      s.params.emplace_back(s_(r.remote_resource));
+      s.params.push_back(text(r.remote_bare));
+      s.params.push_back(text(r.remote_resource));
     } else {
       s.sql += r.direction == AV_MAM_OUTGOING ? ",?,?,?,'O',?,?,?)" : ",?,?,?,'I',?,?,?)";
-      s.params.emplace_back(s_(r.from_jid));
-      s.params.emplace_back(s_(r.remote_bare));
-      s.params.emplace_back(s_(r.remote_resource));
+      s.params.push_back(text(r.from_jid));
+      s.params.push_back(text(r.remote_bare));
+      s.params.push_back(text(r.remote_resource));
     }
-    s.params.emplace_back(s_(r.xml));
-    s.params.emplace_back(r.search_body.len ? Param(s_(r.search_body)) : std::nullopt);
-    s.params.emplace_back(r.origin_id.len ? Param(s_(r.origin_id)) : std::nullopt);
+    s.params.push_back(text(r.xml));
+    s.params.push_back(or_null(r.search_body));
+    s.params.push_back(or_null(r.origin_id));
   }
   return s;
 }

@@ -17,9 +17,14 @@ struct Db {
   sqlite3* db = nullptr;
   Db() {
     REQUIRE(sqlite3_open(":memory:", &db) == SQLITE_OK);
-    for (auto& s : schema(Dialect::sqlite)) exec({s, {}});
+    for (auto& s : schema(Dialect::sqlite)) exec(Stmt{s, {}});
   }
   ~Db() { sqlite3_close(db); }
+  std::vector<std::vector<std::string>> exec(const StmtViews& v) {
+    Stmt s{v.sql, {}};
+    for (auto& p : v.params) s.params.push_back(p.ptr ? Param(std::string(p.ptr, p.len)) : std::nullopt);
+    return exec(s);
+  }
   std::vector<std::vector<std::string>> exec(const Stmt& s) {
     sqlite3_stmt* st = nullptr;
     INFO(s.sql);

@@ -55,6 +55,16 @@ class SqlPool {
     return st;
   }
 
+  // The same with parameters as views ({NULL,0} binds SQL NULL): the host copies them once,
+  // so a caller with its values already in memory (a batch insert) makes no copy of its own.
+  av_status query_views(std::string_view sql, const av_str* params, size_t n, av_executor reply_on,
+                        SqlCallback cb) const {
+    auto holder = std::make_unique<SqlCallback>(std::move(cb));
+    av_status st = x_->query(pool_, str(sql), params, n, reply_on, &done, holder.get());
+    if (st == AV_OK) holder.release();
+    return st;
+  }
+
   // [main during start, or blocking] Runs now; throws Error on failure when `cb` is empty.
   av_status query_sync(std::string_view sql, const std::vector<SqlParam>& params = {}, SqlCallback cb = {}) const {
     std::string err;
