@@ -5,6 +5,8 @@
 #       filled straight into mod_mam_rdbms's tables, then p50/p99 of a page of 50 by `with`
 #       (last page) and by `after-id`, through XMPP (tests/bench/mam_query_bench.py), for
 #       QUSERS random users and the heavy one (Q queries of each kind per user).
+#   tests/bench/mam-bench.sh BUILD_DIR rate      (RATES="10000 20000": open loop, msg/s)
+#       ../shared/bench scenario 4 at fixed rates with mod_mam: latency, rows written, drops.
 #   tests/bench/mam-bench.sh BUILD_DIR write
 #       ../shared/bench scenario 3 (1,000 clients in pairs, closed loop) without and with mod_mam
 #       (every message archived twice) on SQLite, server on one core; rows written, writer
@@ -92,13 +94,29 @@ case "$MODE" in
         # A fresh archive each time (the accounts stay).
         [ -f /tmp/aviary-bench/data/aviary.db ] && sqlite3 /tmp/aviary-bench/data/aviary.db \
           "DROP TABLE IF EXISTS mam_message; DROP TABLE IF EXISTS mam_server_user;" 2>/dev/null || true
-        SCENARIOS=3 EXTRA_MODULES="$extra" AFTER="${extra:+mam stats}" \
-          bash "$ROOT/tests/bench/run-aviary.sh" "$BUILD" 2>&1 | grep -E "throughput|msg/s|cpu|mam stats|\|" | tail -8
+        SCENARIOS=3 EXTRA_MODULES="$extra" AFTER="${extra:+mam stats --json}" \
+          bash "$ROOT/tests/bench/run-aviary.sh" "$BUILD" > "$WORK/write-$variant-$i.log" 2>&1 || true
+        grep -E '^\| custom' "$WORK/write-$variant-$i.log" || tail -5 "$WORK/write-$variant-$i.log"
+        grep -o '"server_cpu_s": [0-9.]*' "$WORK/write-$variant-$i.log" || true
+        sed -n '/^aviaryctl mam stats/,$p' "$WORK/write-$variant-$i.log" | tr -d ' \n'; echo
         if [ "$variant" = mam ]; then
           echo "rows in mam_message: $(sqlite3 /tmp/aviary-bench/data/aviary.db 'SELECT COUNT(*) FROM mam_message')"
         fi
       done
     done
+    ;;
+  rate)
+    # Open loop (scenario 4) at RATES msg/s with mod_mam (MAM_OPTS: its options as YAML flow):
+    # what the archive keeps up with.
+    sqlite3 /tmp/aviary-bench/data/aviary.db "DROP TABLE IF EXISTS mam_message; DROP TABLE IF EXISTS mam_server_user;" \
+      2>/dev/null || true
+    opts=${MAM_OPTS:-"{}"}
+    SCENARIOS=4 FIXED_RATES="${RATES:-10000 20000}" EXTRA_MODULES="  mod_mam: $opts" AFTER="mam stats --json" \
+      bash "$ROOT/tests/bench/run-aviary.sh" "$BUILD" > "$WORK/rate.log" 2>&1 || true
+    grep -E '^\| custom' "$WORK/rate.log" || tail -5 "$WORK/rate.log"
+    grep -o '"server_cpu_s": [0-9.]*' "$WORK/rate.log" || true
+    sed -n '/^aviaryctl mam stats/,$p' "$WORK/rate.log" | tr -d ' \n'; echo
+    echo "rows in mam_message: $(sqlite3 /tmp/aviary-bench/data/aviary.db 'SELECT COUNT(*) FROM mam_message')"
     ;;
   *) echo "unknown mode $MODE" >&2; exit 2 ;;
 esac
