@@ -69,17 +69,11 @@ void register_commands(av::Commands& cmds, std::shared_ptr<Core> core) {
              auto* j = new LastJob{c, limit, c.has("with") ? av::bare_jid(c.arg("with")) : std::string()};
              std::string user = caller->user, server = caller->server;
              core->pm_writer->sync([core, j, user, server, max_id] {
-               av_mam_lookup l{};
-               l.struct_size = sizeof l;
-               l.filter.struct_size = sizeof l.filter;
-               l.filter.kind = AV_MAM_PM;
-               l.filter.owner_user = av::str(user);
-               l.filter.owner_server = av::str(server);
+               av_mam_lookup l = whole_archive(AV_MAM_PM, user, server);
                if (!j->with.empty()) l.filter.with_bare = av::str(j->with);
                l.filter.max_id = max_id;
                l.backward = true;
                l.limit = j->limit;
-               l.count_max_id = INT64_MAX;
                if (core->store->lookup(core->store->self, &l, AV_EXEC_IO_ANY, &on_last, j) != AV_OK) {
                  j->call.fail(AV_E_BUSY, "the archive is busy");
                  delete j;

@@ -24,6 +24,18 @@ Node to_node(av::ElementView e, int depth) {
   return n;
 }
 
+av_mam_lookup whole_archive(av_mam_kind kind, const std::string& user, const std::string& server) {
+  av_mam_lookup l{};
+  l.struct_size = sizeof l;
+  l.filter.struct_size = sizeof l.filter;
+  l.filter.kind = kind;
+  l.filter.owner_user = av::str(user);
+  l.filter.owner_server = av::str(server);
+  l.filter.max_id = INT64_MAX;
+  l.count_max_id = INT64_MAX;
+  return l;
+}
+
 // ---------------------------------------------------------------- timers
 
 bool Timers::after(uint64_t ms, std::function<void()> fn) {
@@ -171,18 +183,11 @@ void Core::retract(const Archive& a, const std::string& peer_bare, const Retract
   auto self = shared_from_this();
   writer(a.kind).sync([self, a, peer_bare, r] {
     auto* j = new RetractJob{self, a, r, peer_bare, {}, {}};
-    av_mam_lookup q{};
-    q.struct_size = sizeof q;
-    q.filter.struct_size = sizeof q.filter;
-    q.filter.kind = a.kind;
-    q.filter.owner_user = av::str(j->a.user);
-    q.filter.owner_server = av::str(j->a.server);
+    av_mam_lookup q = whole_archive(a.kind, j->a.user, j->a.server);
     q.filter.with_bare = av::str(j->peer);
-    q.filter.max_id = INT64_MAX;
     q.filter.origin_id = av::str(j->r.id);
     q.backward = true;  // the retracted message is usually a recent one
     q.limit = 20;
-    q.count_max_id = INT64_MAX;
     if (self->store->lookup(self->store->self, &q, AV_EXEC_IO_ANY, &on_retract_rows, j) != AV_OK) {
       av::log_warning("mam: retraction lookup could not be submitted");
       delete j;

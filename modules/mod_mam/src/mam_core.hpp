@@ -108,6 +108,10 @@ class Core : public std::enable_shared_from_this<Core> {
   std::atomic<size_t> prefs_count_{0};
 };
 
+// A lookup of the whole archive (kind, owner; no bounds, nothing counted). The strings are
+// views: user and server must outlive the lookup call.
+av_mam_lookup whole_archive(av_mam_kind kind, const std::string& user, const std::string& server);
+
 // Reads an element into a Node (a fixed set of attributes: those the parsers read).
 Node to_node(av::ElementView e, int depth = 0);
 

@@ -118,17 +118,10 @@ void check_ids_then_page(const JobPtr& j) {
     if (o) refs.insert(*o);
   if (refs.empty()) return run_page(j);
   std::vector<int64_t> ids(refs.begin(), refs.end());
-  av_mam_lookup l{};
-  l.struct_size = sizeof l;
-  l.filter.struct_size = sizeof l.filter;
-  l.filter.kind = j->a.kind;
-  l.filter.owner_user = av::str(j->a.user);
-  l.filter.owner_server = av::str(j->a.server);
-  l.filter.max_id = INT64_MAX;
+  av_mam_lookup l = whole_archive(j->a.kind, j->a.user, j->a.server);
   l.filter.ids = ids.data();
   l.filter.nids = ids.size();
   l.limit = static_cast<uint32_t>(ids.size());
-  l.count_max_id = INT64_MAX;
   auto* cx = new std::pair<JobPtr, size_t>(j, ids.size());
   if (j->core->store->lookup(j->core->store->self, &l, AV_EXEC_IO_ANY, &on_ids_checked, cx) != AV_OK) {
     delete cx;
@@ -171,16 +164,9 @@ void on_meta(void* cx, av_status st, const av_mam_row* rows, size_t n, int64_t, 
 }
 
 void meta_lookup(const MetaPtr& m, bool backward) {
-  av_mam_lookup l{};
-  l.struct_size = sizeof l;
-  l.filter.struct_size = sizeof l.filter;
-  l.filter.kind = m->a.kind;
-  l.filter.owner_user = av::str(m->a.user);
-  l.filter.owner_server = av::str(m->a.server);
-  l.filter.max_id = INT64_MAX;
+  av_mam_lookup l = whole_archive(m->a.kind, m->a.user, m->a.server);
   l.backward = backward;
   l.limit = 1;
-  l.count_max_id = INT64_MAX;
   auto* cx = new std::pair<MetaPtr, bool>(m, backward);
   if (m->core->store->lookup(m->core->store->self, &l, AV_EXEC_IO_ANY, &on_meta, cx) != AV_OK) {
     delete cx;

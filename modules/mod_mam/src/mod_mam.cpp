@@ -231,7 +231,7 @@ class ModMam final : public av::Module {
                                                       if (p.node.len == 0)
                                                         for (const char* f : {kNsMam1, kNsMam2, "urn:xmpp:mam:2#extended",
                                                                               "urn:xmpp:sid:0"})
-                                                          add_feature(acc.query, f);
+                                                          av::add_disco_feature(acc.query, f);
                                                       return av::next;
                                                     });
     add_commands();
@@ -253,14 +253,6 @@ class ModMam final : public av::Module {
   const void* extension(const char* id) override { return std::strcmp(id, AV_EXT_MAM) == 0 ? &ext_ : nullptr; }
 
  private:
-  static void add_feature(av_stanza* query, const char* var) {
-    auto& api = av::stanza_api();
-    av_xml_el* root = query ? api.mut_root(query) : nullptr;
-    if (!root) return;
-    av_xml_el* f = api.add_child(root, av_cstr("feature"), av::str_absent());
-    if (f) api.set_attr(f, av_cstr("var"), av_cstr(var));
-  }
-
   static void on_prefs_row(void* cx, av_str user, av_str server, char def, const av_str* jids, const char* bs, size_t n) {
     if (!user.ptr) return;
     Prefs p;

@@ -134,7 +134,7 @@ class ModPing final : public av::Module {
                                                   [](const av_stanza_params& p, av_iq_acc& acc) { return answer(p, acc, true); });
     hooks_.add_named<av_disco_params, av_disco_acc>(AV_HOOK_DISCO_SERVER_INFO, AV_PRIO_NORMAL,
                                                     [](const av_disco_params& p, av_disco_acc& acc) {
-                                                      if (p.node.len == 0) add_feature(acc.query, kNs);
+                                                      if (p.node.len == 0) av::add_disco_feature(acc.query, kNs);
                                                       return av::next;
                                                     });
 
@@ -164,14 +164,6 @@ class ModPing final : public av::Module {
   }
 
  private:
-  static void add_feature(av_stanza* query, const char* var) {
-    auto& api = av::stanza_api();
-    av_xml_el* root = query ? api.mut_root(query) : nullptr;
-    if (!root) return;
-    av_xml_el* f = api.add_child(root, av_cstr("feature"), av::str_absent());
-    if (f) api.set_attr(f, av_cstr("var"), av_cstr(var));
-  }
-
   // A ping to the server, or to the sender's own bare JID: a result. A ping to somebody
   // else's bare JID stays unhandled (the host answers service-unavailable).
   static av::Next answer(const av_stanza_params& p, av_iq_acc& acc, bool bare) {

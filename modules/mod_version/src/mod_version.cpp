@@ -34,21 +34,13 @@ class ModVersion final : public av::Module {
                                                   [this](const av_stanza_params& p, av_iq_acc& acc) { return on_iq(p, acc); });
     hooks_.add_named<av_disco_params, av_disco_acc>(AV_HOOK_DISCO_SERVER_INFO, AV_PRIO_NORMAL,
                                                     [](const av_disco_params& p, av_disco_acc& acc) {
-                                                      if (p.node.len == 0) add_feature(acc.query, kNs);
+                                                      if (p.node.len == 0) av::add_disco_feature(acc.query, kNs);
                                                       return av::next;
                                                     });
     return AV_OK;
   }
 
  private:
-  static void add_feature(av_stanza* query, const char* var) {
-    auto& api = av::stanza_api();
-    av_xml_el* root = query ? api.mut_root(query) : nullptr;
-    if (!root) return;
-    av_xml_el* f = api.add_child(root, av_cstr("feature"), av::str_absent());
-    if (f) api.set_attr(f, av_cstr("var"), av_cstr(var));
-  }
-
   av::Next on_iq(const av_stanza_params& p, av_iq_acc& acc) const {
     if (acc.handled) return av::next;
     auto& api = av::stanza_api();

@@ -105,6 +105,17 @@ inline bool replace_stanza(av_stanza_acc& acc, StanzaRef s) {
   return true;
 }
 
+// Adds <feature var='var'/> to the <query/> of a disco#info reply being built (the `query`
+// of the disco hooks' accumulator, ext/draft/disco.h). Does nothing when query is NULL or
+// shared.
+inline void add_disco_feature(av_stanza* query, const char* var) {
+  auto& api = stanza_api();
+  av_xml_el* root = query ? api.mut_root(query) : nullptr;
+  if (!root) return;
+  av_xml_el* f = api.add_child(root, av_cstr("feature"), str_absent());
+  if (f) api.set_attr(f, av_cstr("var"), av_cstr(var));
+}
+
 // Read-only view of a borrowed stanza (hook params).
 class StanzaView {
  public:
