@@ -289,33 +289,29 @@ av_status x_update(void*, av_mam_kind kind, av_str user, av_str server, int64_t 
   return AV_OK;
 }
 
+// Runs stmts one after the other; done after the last (or the first failure).
+struct Chain {
+  std::vector<Stmt> stmts;
+  av_executor ex;
+  av_mam_done_fn done;
+  void* cx;
+};
+void chain_step(const std::shared_ptr<Chain>& c, size_t i) {
+  if (i == c->stmts.size()) return c->done(c->cx, AV_OK, av::str_absent());
+  const Stmt& s = c->stmts[i];
+  av_status st = g_store->db.query(s.sql, s.params, c->ex, [c, i](av_status st, const av::SqlResult& r) {
+    if (st != AV_OK) return c->done(c->cx, st, av::str(r.error()));
+    chain_step(c, i + 1);
+  });
+  if (st != AV_OK) c->done(c->cx, AV_E_BUSY, av::str("busy"));
+}
+
 av_status x_remove(void*, av_mam_kind kind, av_str user, av_str server, av_executor ex, av_mam_done_fn done, void* cx) {
   if (!done) return AV_E_INVALID_ARG;
   with_archive(user, server, ex, [=](bool ok, int64_t uid, std::string err) {
     if (!ok) return done(cx, AV_E_IO, av::str(err));
     if (uid < 0) return done(cx, AV_OK, av::str_absent());
-    auto stmts = std::make_shared<std::vector<Stmt>>(remove_archive(kind, uid));
-    // One after the other; done after the last.
-    auto step = std::make_shared<std::function<void(size_t)>>();
-    *step = [stmts, step, ex, done, cx](size_t i) {
-      if (i == stmts->size()) {
-        *step = nullptr;  // break the cycle
-        return done(cx, AV_OK, av::str_absent());
-      }
-      const Stmt& s = (*stmts)[i];
-      av_status st = g_store->db.query(s.sql, s.params, ex, [step, i, done, cx](av_status st, const av::SqlResult& r) {
-        if (st != AV_OK) {
-          *step = nullptr;
-          return done(cx, st, av::str(r.error()));
-        }
-        (*step)(i + 1);
-      });
-      if (st != AV_OK) {
-        *step = nullptr;
-        done(cx, AV_E_BUSY, av::str("busy"));
-      }
-    };
-    (*step)(0);
+    chain_step(std::make_shared<Chain>(Chain{remove_archive(kind, uid), ex, done, cx}), 0);
   });
   return AV_OK;
 }
