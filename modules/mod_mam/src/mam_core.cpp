@@ -112,14 +112,14 @@ void on_roster_answer(void* arg, av_status st, av_roster_sub, bool, bool) {
 }
 }  // namespace
 
-void Core::archive(Record r, const std::string& owner_bare) {
-  if (r.kind == AV_MAM_MUC) return muc_writer->push(std::move(r));
+bool Core::archive(Record r, const std::string& owner_bare) {
+  if (r.kind == AV_MAM_MUC) return muc_writer->push(std::move(r)), true;
   Verdict v = decide(prefs_of(owner_bare), r.remote_bare);
-  if (v == Verdict::skip) return;
+  if (v == Verdict::skip) return false;
   if (v == Verdict::ask_roster) {
     av_status st = AV_E_UNSUPPORTED;
     if (roster) st = roster->get_contact(av::str(owner_bare), av::str(r.remote_bare), nullptr, nullptr, nullptr);
-    if (st == AV_E_NOT_FOUND) return;
+    if (st == AV_E_NOT_FOUND) return false;
     if (st == AV_E_BUSY && roster_lookup) {
       // Not in memory (the owner has no session): ask storage, archive when it answers.
       auto* ask = new RosterAsk{shared_from_this(), std::move(r)};
@@ -129,11 +129,12 @@ void Core::archive(Record r, const std::string& owner_bare) {
         delete ask;
         pm_writer->push(std::move(r));  // cannot tell: archiving is the safe side
       }
-      return;
+      return true;
     }
-    if (st != AV_OK && st != AV_E_BUSY && st != AV_E_UNSUPPORTED) return;
+    if (st != AV_OK && st != AV_E_BUSY && st != AV_E_UNSUPPORTED) return false;
   }
   pm_writer->push(std::move(r));
+  return true;
 }
 
 namespace {

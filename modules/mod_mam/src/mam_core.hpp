@@ -86,8 +86,9 @@ class Core : public std::enable_shared_from_this<Core> {
   void forget_prefs(const std::string& owner_bare);
 
   // ---- archiving ----
-  // Queue a record, deciding with the owner's preferences (roster: possibly later).
-  void archive(Record r, const std::string& owner_bare);
+  // Queue a record, deciding with the owner's preferences (roster: possibly later). false
+  // when the preferences say no (a roster answer still to come counts as archived).
+  bool archive(Record r, const std::string& owner_bare);
   AsyncWriter& writer(av_mam_kind k) { return k == AV_MAM_MUC ? *muc_writer : *pm_writer; }
 
   // XEP-0424: replace the owner's archived messages to/from `peer_bare` carrying origin-id

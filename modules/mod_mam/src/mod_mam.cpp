@@ -334,18 +334,19 @@ class ModMam final : public av::Module {
     if (!to || to->user.empty() || !local_domain(to->server)) return av::next;
     av::Jid owner{to->user, to->server, ""};
     const std::string owner_bare = owner.bare();
-    // Overloaded: no record (and no stanza-id naming a row that will not exist).
-    if (core_->pm_writer->saturated()) return core_->pm_writer->refuse(owner_bare), av::next;
     if (f.stanza_id)
       for (size_t i = 0; i < root.child_count(); ++i) {
         auto c = root.child_at(i);
         if (c.name() == "stanza-id" && c.attr("xmlns") == kNsSid && c.attr("by") == owner_bare) return av::next;
       }
+    // Overloaded: no record (and no stanza-id naming a row that will not exist).
+    if (core_->pm_writer->saturated()) return core_->pm_writer->refuse(owner_bare), av::next;
     std::string_view from = v.from().empty() ? av::sv(p.from) : v.from();
     maybe_retract(f, owner, av::bare_jid(from));
     Record r = make_record(root, f, AV_MAM_INCOMING, owner, from);
     const int64_t id = r.id;
-    core_->archive(std::move(r), owner_bare);
+    // Not archived (the owner's preferences): no stanza-id either.
+    if (!core_->archive(std::move(r), owner_bare)) return av::next;
     av::StanzaRef copy = av::StanzaRef::adopt(av::stanza_api().clone(p.stanza));
     if (av_xml_el* m = av::stanza_api().mut_root(copy.get())) {
       av_xml_el* sid = av::stanza_api().add_child(m, av_cstr("stanza-id"), av_cstr(kNsSid));

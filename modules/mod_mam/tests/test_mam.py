@@ -7,7 +7,7 @@ plugin, on SQLite, and on PostgreSQL / MariaDB in the _pgsql / _mysql runs:
 - filters: with, start/end, before-id/after-id, ids, full text, flip-page, RSM count/index,
   the last page, unknown ids -> item-not-found, unknown field -> feature-not-implemented;
 - the form, archive metadata, disco features;
-- prefs never stops archiving, and survives a restart;
+- prefs never stops archiving (and the stanza-id), and survives a restart;
 - retraction turns the archived message into a tombstone on both sides;
 - an offline recipient's archive gets the message once (also after it is delivered);
 - the archive survives a restart; SIGTERM right after a burst loses nothing;
@@ -329,7 +329,8 @@ class MamTest(unittest.IsolatedAsyncioTestCase):
         self.assertEqual((await self.prefs(bob)).get("default"), "always")
         p = await self.prefs(bob, "always", never=["a7@localhost"])
         self.assertEqual([j.text for j in p.findall(f"{{{MAM}}}never/{{{MAM}}}jid")], ["a7@localhost"])
-        await self.chat(alice, "b7@localhost", ["not archived for bob"], bob)
+        got = await self.chat(alice, "b7@localhost", ["not archived for bob"], bob)
+        self.assertIsNone(got[0].xml.find(f"{{{SID}}}stanza-id"))  # no row, no id
         await self.chat(carol, "b7@localhost", ["archived"], bob)
         self.assertEqual([body_of(m) for m in await bob.mam()], ["archived"])
         self.assertEqual([body_of(m) for m in await alice.mam()], ["not archived for bob"])
