@@ -1,6 +1,6 @@
-"""Accounts and aviaryctl end to end, on SQLite (default), or on a real PostgreSQL server
-started here on loopback (`test_accounts.py --pg`, uses tests/scripts/pg_start.sh), or on a
-real MariaDB server likewise (`test_accounts.py --mysql`, uses tests/scripts/mariadb_start.sh).
+"""mod_auth_internal: accounts and aviaryctl end to end, on SQLite, and on a real PostgreSQL
+(the _pgsql run, tests/scripts/pg_start.sh) and MariaDB (the _mysql run,
+tests/scripts/mariadb_start.sh) started here on loopback.
 
 Covers: registerUser / duplicate / checkPassword / changeUserPassword / listUsers / countUsers /
 removeUser through aviaryctl, logins with the stored SCRAM credentials (PLAIN and SCRAM
@@ -14,17 +14,16 @@ import sys
 import tempfile
 import unittest
 
-sys.path.insert(0, os.path.dirname(__file__))
-from harness import AVIARYCTL, MariaDbServer, RawClient, Server, free_port  # noqa: E402
+# e2e: also-pgsql
+# e2e: also-mysql
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-PG_START = os.path.join(HERE, "..", "scripts", "pg_start.sh")
-USE_PG = "--pg" in sys.argv
-if USE_PG:
-    sys.argv.remove("--pg")
-USE_MYSQL = "--mysql" in sys.argv
-if USE_MYSQL:
-    sys.argv.remove("--mysql")
+sys.path.insert(0, os.path.dirname(__file__))
+import harness  # noqa: E402
+from harness import AVIARYCTL, MariaDbServer, RawClient, Server, free_port, want_mysql, want_pg  # noqa: E402
+
+PG_START = os.path.join(os.path.dirname(os.path.abspath(harness.__file__)), "..", "scripts", "pg_start.sh")
+USE_PG = want_pg()
+USE_MYSQL = want_mysql()
 
 
 def login_ok(server, user, password):
