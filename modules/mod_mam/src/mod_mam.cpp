@@ -263,23 +263,30 @@ class ModMam final : public av::Module {
 
   bool local_domain(std::string_view d) const { return vhosts_.count(std::string(d)) != 0; }
 
-  Record make_record(av::ElementView root, const MessageFacts& f, av_mam_direction dir, const av::Jid& owner,
-                     std::string_view remote_full) {
+  // What every record has: a new id, the owner, the content (origin-id, the message as
+  // serialized -- xmlns='jabber:client' is added when it is read back -- and its body words).
+  Record new_record(av_mam_kind kind, std::string user, std::string server, av::ElementView root,
+                    const MessageFacts& f) const {
     Record r;
     r.id = core_->ids.next(now_us());
-    r.kind = AV_MAM_PM;
+    r.kind = kind;
+    r.owner_user = std::move(user);
+    r.owner_server = std::move(server);
+    r.origin_id = f.origin_id;
+    r.xml = root.xml();
+    if (core_->cfg.full_text) r.search = normalize_search(f.body_text);
+    return r;
+  }
+
+  Record make_record(av::ElementView root, const MessageFacts& f, av_mam_direction dir, const av::Jid& owner,
+                     std::string_view remote_full) const {
+    Record r = new_record(AV_MAM_PM, owner.user, owner.server, root, f);
     r.direction = dir;
-    r.owner_user = owner.user;
-    r.owner_server = owner.server;
-    auto remote = av::parse_jid(remote_full);
-    if (remote) {
+    if (auto remote = av::parse_jid(remote_full)) {
       r.remote_bare = remote->bare();
       r.remote_resource = remote->resource;
     }
     r.from_jid = std::string(root.attr("from"));
-    r.origin_id = f.origin_id;
-    r.xml = root.xml();  // xmlns='jabber:client' is added when it is read back
-    if (core_->cfg.full_text) r.search = normalize_search(f.body_text);
     return r;
   }
 
@@ -405,17 +412,10 @@ class ModMam final : public av::Module {
       av::StanzaView v(msg);
       MessageFacts f = read_message(v.root());
       if (f.no_store || !(f.body || f.store_hint)) return 0;
-      Record rec;
-      rec.id = g_mod->core_->ids.next(now_us());
-      rec.kind = AV_MAM_MUC;
-      rec.owner_user = r->user;
-      rec.owner_server = r->server;
+      Record rec = g_mod->new_record(AV_MAM_MUC, r->user, r->server, v.root(), f);
       rec.remote_bare = av::bare_jid(av::sv(sender));
       rec.remote_resource = std::string(av::sv(nick));
       rec.from_jid = r->bare() + "/" + rec.remote_resource;
-      rec.origin_id = f.origin_id;
-      rec.xml = v.root().xml();
-      if (g_mod->core_->cfg.full_text) rec.search = normalize_search(f.body_text);
       const int64_t id = rec.id;
       g_mod->core_->archive(std::move(rec), r->bare());
       return id;
