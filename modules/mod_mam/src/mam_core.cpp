@@ -143,8 +143,6 @@ struct RetractJob {
   Archive a;
   Retraction r;
   std::string peer;
-  std::vector<int64_t> ids;
-  std::vector<std::string> xmls;
 };
 
 void on_retract_rows(void* cx, av_status st, const av_mam_row* rows, size_t n, int64_t, int64_t, av_str err) {
@@ -183,7 +181,7 @@ void on_retract_rows(void* cx, av_status st, const av_mam_row* rows, size_t n, i
 void Core::retract(const Archive& a, const std::string& peer_bare, const Retraction& r) {
   auto self = shared_from_this();
   writer(a.kind).sync([self, a, peer_bare, r] {
-    auto* j = new RetractJob{self, a, r, peer_bare, {}, {}};
+    auto* j = new RetractJob{self, a, r, peer_bare};
     av_mam_lookup q = whole_archive(a.kind, j->a.user, j->a.server);
     q.filter.with_bare = av::str(j->peer);
     q.filter.origin_id = av::str(j->r.id);

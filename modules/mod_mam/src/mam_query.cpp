@@ -131,7 +131,6 @@ Plan plan_query(const Query& q, uint32_t default_page, uint32_t max_page) {
   // <before/> (empty or with an id): the page just before the upper bound.
   p.backward = q.rsm_before_empty || q.rsm_before.has_value();
   p.offset = q.index ? *q.index : 0;
-  p.empty = p.min_id > p.max_id;
   return p;
 }
 

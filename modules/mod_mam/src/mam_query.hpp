@@ -50,7 +50,6 @@ struct Plan {
   bool backward = false;
   uint32_t offset = 0;
   uint32_t page = 50;   // results to send
-  bool empty = false;   // the bounds exclude everything: answer an empty page
 };
 Plan plan_query(const Query& q, uint32_t default_page, uint32_t max_page);
 

@@ -147,7 +147,8 @@ TEST_CASE("the planner turns filters and RSM into id bounds and a direction") {
   Query impossible;
   impossible.after_id = 10;
   impossible.before_id = 5;
-  CHECK(plan_query(impossible, 50, 50).empty);
+  Plan ip = plan_query(impossible, 50, 50);
+  CHECK(ip.min_id > ip.max_id);  // nothing can match: the storage returns no rows
 }
 
 TEST_CASE("full-text normalisation") {
